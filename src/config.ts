@@ -1,0 +1,194 @@
+/*
+ * Configuration: faas-provider's environment variable names where one exists (port, read_timeout,
+ * write_timeout, basic_auth, secret_mount_path, function_namespace, max_idle_conns*), plus an
+ * optional YAML file that declares the backends. Every mistake names the key that is wrong.
+ */
+import { readFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { dns1123Problem } from './core/names.ts'
+
+export const DEFAULT_PORT = 8080
+/** faas-provider's default for both timeouts */
+export const DEFAULT_TIMEOUT_MS = 10_000
+export const DEFAULT_NAMESPACE = 'openfaas-fn'
+export const DEFAULT_SECRET_MOUNT_PATH = '/run/secrets/'
+/** faas-provider's proxy pool size (max_idle_conns_per_host) */
+export const DEFAULT_MAX_IDLE_CONNS = 1024
+/** largest JSON body accepted on /system routes; invocations have no limit */
+export const DEFAULT_SYSTEM_BODY_LIMIT = 1024 * 1024
+/** loopback unless auth is on or the operator says otherwise: the local backend runs what it is sent */
+export const LOOPBACK_ADDRESS = '127.0.0.1'
+
+export interface BackendConfig {
+  /** the name used in logs and metrics */
+  name: string
+  /** built-in driver name (local, kubernetes, ...) or an npm package exporting createDriver */
+  driver: string
+  namespaces: string[]
+  options: Record<string, unknown>
+}
+
+export interface Config {
+  port: number
+  /** address to listen on */
+  host: string
+  /** true when host was chosen by the operator */
+  hostExplicit: boolean
+  readTimeoutMs: number
+  writeTimeoutMs: number
+  basicAuth: boolean
+  secretMountPath: string
+  defaultNamespace: string
+  maxIdleConns: number
+  maxIdleConnsPerHost: number
+  systemBodyLimit: number
+  logLevel: string
+  backends: BackendConfig[]
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** An integer number of seconds, or a Go duration string ("65s", "1m5s", "1.5h", "500ms"). */
+export function parseDuration (key: string, value: string): number {
+  const text = value.trim()
+  if (/^\d+$/.test(text)) return Number(text) * 1000
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy
+  let total = 0
+  let consumed = 0
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    total += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number)
+    consumed = re.lastIndex
+  }
+  if (consumed === 0 || consumed !== text.length) {
+    throw new ConfigError(`${key}: "${value}" is not a duration (use seconds, e.g. 10, or a Go duration, e.g. 1m5s)`)
+  }
+  return Math.round(total)
+}
+
+function parseInteger (key: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim())) throw new ConfigError(`${key}: "${value}" is not a whole number`)
+  const n = Number(value.trim())
+  if (n < min || n > max) throw new ConfigError(`${key}: ${n} is outside ${min}..${max}`)
+  return n
+}
+
+function defaultStateDir (env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== ''
+    ? env.XDG_STATE_HOME
+    : path.join(os.homedir(), '.local', 'state')
+  return path.join(base, 'faas-bridge')
+}
+
+function isRecord (v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function backendsFromFile (file: string, text: string): BackendConfig[] {
+  let doc: unknown
+  try {
+    doc = parseYaml(text)
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`)
+  }
+  if (!isRecord(doc)) throw new ConfigError(`${file}: expected a mapping with a "backends" key`)
+  for (const key of Object.keys(doc)) {
+    if (key !== 'backends') throw new ConfigError(`${file}: unknown key "${key}" (expected "backends")`)
+  }
+  const backends = doc.backends
+  if (!isRecord(backends) || Object.keys(backends).length === 0) {
+    throw new ConfigError(`${file}: backends: expected a mapping of backend name → { driver, namespaces, options }`)
+  }
+  return Object.entries(backends).map(([name, raw]) => {
+    const where = `${file}: backends.${name}`
+    if (!isRecord(raw)) throw new ConfigError(`${where}: expected a mapping`)
+    for (const key of Object.keys(raw)) {
+      if (!['driver', 'namespaces', 'options'].includes(key)) {
+        throw new ConfigError(`${where}: unknown key "${key}" (expected driver, namespaces, options)`)
+      }
+    }
+    const driver = raw.driver ?? name
+    if (typeof driver !== 'string' || driver === '') throw new ConfigError(`${where}.driver: expected a driver name`)
+    const namespaces = raw.namespaces
+    if (!Array.isArray(namespaces) || namespaces.length === 0 || !namespaces.every((n) => typeof n === 'string')) {
+      throw new ConfigError(`${where}.namespaces: expected a non-empty list of namespace names`)
+    }
+    for (const ns of namespaces as string[]) {
+      const problem = dns1123Problem(ns)
+      if (problem !== undefined) throw new ConfigError(`${where}.namespaces: "${ns}" ${problem}`)
+    }
+    const options = raw.options ?? {}
+    if (!isRecord(options)) throw new ConfigError(`${where}.options: expected a mapping`)
+    return { name, driver, namespaces: namespaces as string[], options }
+  })
+}
+
+/**
+ * Reads the configuration from the environment (and the YAML file that `config_file` names).
+ * `readFile` is injectable for tests.
+ */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f: string) => readFileSync(f, 'utf8')): Config {
+  const get = (key: string): string | undefined => {
+    const v = env[key]
+    return v === undefined || v.trim() === '' ? undefined : v
+  }
+  const port = get('port') !== undefined ? parseInteger('port', get('port') as string, 0, 65535) : DEFAULT_PORT
+  const readTimeoutMs = get('read_timeout') !== undefined ? parseDuration('read_timeout', get('read_timeout') as string) : DEFAULT_TIMEOUT_MS
+  const writeTimeoutMs = get('write_timeout') !== undefined ? parseDuration('write_timeout', get('write_timeout') as string) : DEFAULT_TIMEOUT_MS
+  // faas-provider: only the exact string "true" enables auth
+  const basicAuth = env.basic_auth === 'true'
+  const defaultNamespace = get('function_namespace') ?? DEFAULT_NAMESPACE
+  const nsProblem = dns1123Problem(defaultNamespace)
+  if (nsProblem !== undefined) throw new ConfigError(`function_namespace: "${defaultNamespace}" ${nsProblem}`)
+  const maxIdleConns = get('max_idle_conns') !== undefined ? parseInteger('max_idle_conns', get('max_idle_conns') as string, 1, 1e6) : DEFAULT_MAX_IDLE_CONNS
+  const maxIdleConnsPerHost = get('max_idle_conns_per_host') !== undefined
+    ? parseInteger('max_idle_conns_per_host', get('max_idle_conns_per_host') as string, 1, 1e6)
+    : DEFAULT_MAX_IDLE_CONNS
+  const systemBodyLimit = get('max_system_body_bytes') !== undefined
+    ? parseInteger('max_system_body_bytes', get('max_system_body_bytes') as string, 1024, 1024 ** 3)
+    : DEFAULT_SYSTEM_BODY_LIMIT
+  const hostExplicit = get('bind_address') !== undefined
+  const host = get('bind_address') ?? (basicAuth ? '0.0.0.0' : LOOPBACK_ADDRESS)
+
+  let backends: BackendConfig[]
+  const file = get('config_file')
+  if (file !== undefined) {
+    let text: string
+    try {
+      text = readFile(file)
+    } catch (err) {
+      throw new ConfigError(`config_file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
+    backends = backendsFromFile(file, text)
+  } else {
+    backends = [{
+      name: 'local',
+      driver: 'local',
+      namespaces: [defaultNamespace],
+      options: { stateDir: get('state_dir') ?? defaultStateDir(env) }
+    }]
+  }
+  if (!backends.some((b) => b.namespaces.includes(defaultNamespace))) {
+    throw new ConfigError(`function_namespace: "${defaultNamespace}" is not listed in any backend's namespaces`)
+  }
+  return {
+    port,
+    host,
+    hostExplicit,
+    readTimeoutMs,
+    writeTimeoutMs,
+    basicAuth,
+    secretMountPath: get('secret_mount_path') ?? DEFAULT_SECRET_MOUNT_PATH,
+    defaultNamespace,
+    maxIdleConns,
+    maxIdleConnsPerHost,
+    systemBodyLimit,
+    logLevel: get('log_level') ?? 'info',
+    backends
+  }
+}

@@ -1,0 +1,116 @@
+/*
+ * The Driver contract: what every backend (local, kubernetes, tekton, lambda, cloudrun, plugins)
+ * implements. A driver never sees HTTP routing objects; the API layer never imports a provider.
+ * Failures are thrown as ProviderError (./errors.ts); what a backend cannot do is `unsupported`.
+ */
+import type { Readable } from 'node:stream'
+import type {
+  FunctionDeployment, FunctionNamespace, FunctionStatus, LogMessage, SecretInfo
+} from './types.ts'
+
+export interface LogQuery {
+  name: string
+  namespace: string
+  /** only this instance (replica) */
+  instance?: string
+  /** only messages at or after this time */
+  since?: Date
+  /** the last N messages; undefined = all */
+  tail?: number
+  /** keep the stream open for new messages */
+  follow: boolean
+}
+
+/** A secret to store: the value is already decoded (rawValue wins over value). */
+export interface SecretInput {
+  name: string
+  namespace: string
+  value: Buffer
+}
+
+export interface SecretStore {
+  /** names only: values never leave a store through the API */
+  list (namespace: string): Promise<SecretInfo[]>
+  /** ConflictError if it exists */
+  create (secret: SecretInput): Promise<void>
+  /** NotFoundError if it does not */
+  update (secret: SecretInput): Promise<void>
+  /** NotFoundError if it does not */
+  remove (namespace: string, name: string): Promise<void>
+}
+
+/** Namespaces a backend can create at run time (POST /system/namespace/). */
+export interface NamespaceStore {
+  list (): Promise<FunctionNamespace[]>
+  /** NotFoundError if it does not exist */
+  get (name: string): Promise<FunctionNamespace>
+  /** ConflictError if it exists */
+  create (ns: FunctionNamespace): Promise<void>
+  update (ns: FunctionNamespace): Promise<void>
+  /** NotFoundError if missing; InvalidError if it still holds functions */
+  remove (name: string): Promise<void>
+}
+
+export type HeaderMap = Record<string, string | string[] | undefined>
+
+/** An invocation handed to a driver that runs calls itself (Upstream kind 'call'). */
+export interface InvocationRequest {
+  method: string
+  /** path below /function/NAME, always starting with '/' */
+  path: string
+  /** raw query string without '?', '' when none */
+  query: string
+  headers: HeaderMap
+  body: Readable
+  signal: AbortSignal
+}
+
+export interface InvocationResponse {
+  status: number
+  headers: HeaderMap
+  body: Readable | Buffer | string
+}
+
+export type Upstream =
+  /** the API layer streams the request to this base URL */
+  | { kind: 'http', url: URL, headers?: Record<string, string> }
+  /** the driver runs the call itself (fork-per-request, a cloud invoke API) */
+  | { kind: 'call', call (req: InvocationRequest): Promise<InvocationResponse> }
+
+export interface Driver {
+  /** "local", "kubernetes", ... */
+  readonly kind: string
+  /** ConflictError if it exists; InvalidError for a missing secret or a bad spec */
+  deploy (fn: FunctionDeployment & { namespace: string }): Promise<void>
+  /** NotFoundError if it does not exist (faas-cli deploy relies on the 404) */
+  update (fn: FunctionDeployment & { namespace: string }): Promise<void>
+  remove (namespace: string, name: string): Promise<void>
+  list (namespace: string): Promise<FunctionStatus[]>
+  /** NotFoundError if it does not exist; replicas/availableReplicas are the backend's truth */
+  status (namespace: string, name: string): Promise<FunctionStatus>
+  scale (namespace: string, name: string, replicas: number): Promise<void>
+  secrets?: SecretStore
+  namespaces?: NamespaceStore
+  /** ends when the stream ends (follow=false) or when signal aborts */
+  logs (query: LogQuery, signal: AbortSignal): AsyncIterable<LogMessage>
+  /** UnavailableError when the function exists but has no ready instance; NotFoundError when unknown */
+  upstream (namespace: string, name: string): Promise<Upstream>
+  close (): Promise<void>
+}
+
+export interface DriverContext {
+  /** pino-compatible logger */
+  logger: {
+    info (obj: unknown, msg?: string): void
+    warn (obj: unknown, msg?: string): void
+    error (obj: unknown, msg?: string): void
+    debug (obj: unknown, msg?: string): void
+    child (bindings: Record<string, unknown>): DriverContext['logger']
+  }
+  /** namespaces this driver owns per configuration */
+  namespaces: string[]
+  /** invocation timeout (ms) for drivers that run calls themselves */
+  execTimeoutMs: number
+}
+
+export type CreateDriver = (options: Record<string, unknown>, context: DriverContext) => Promise<Driver> | Driver
