@@ -20,6 +20,8 @@ export const DEFAULT_MAX_IDLE_CONNS = 1024
 export const DEFAULT_SYSTEM_BODY_LIMIT = 1024 * 1024
 /** loopback unless auth is on or the operator says otherwise: the local backend runs what it is sent */
 export const LOOPBACK_ADDRESS = '127.0.0.1'
+/** the scale API refuses more replicas than this: a typo must not start a million processes */
+export const DEFAULT_MAX_REPLICAS = 100
 
 export interface BackendConfig {
   /** the name used in logs and metrics */
@@ -44,6 +46,8 @@ export interface Config {
   maxIdleConns: number
   maxIdleConnsPerHost: number
   systemBodyLimit: number
+  /** the scale API refuses more replicas than this */
+  maxReplicas: number
   logLevel: string
   backends: BackendConfig[]
 }
@@ -81,7 +85,7 @@ function parseInteger (key: string, value: string, min: number, max: number): nu
 function defaultStateDir (env: NodeJS.ProcessEnv): string {
   const base = env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== ''
     ? env.XDG_STATE_HOME
-    : path.join(os.homedir(), '.local', 'state')
+    : path.join(env.HOME ?? os.homedir(), '.local', 'state')
   return path.join(base, 'faas-bridge')
 }
 
@@ -165,6 +169,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f:
       throw new ConfigError(`config_file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
     }
     backends = backendsFromFile(file, text)
+    // a local backend without its own stateDir keeps its state where state_dir says
+    for (const b of backends) {
+      if (b.driver === 'local' && b.options.stateDir === undefined) b.options.stateDir = get('state_dir') ?? defaultStateDir(env)
+    }
   } else {
     backends = [{
       name: 'local',
@@ -188,6 +196,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f:
     maxIdleConns,
     maxIdleConnsPerHost,
     systemBodyLimit,
+    maxReplicas: get('max_replicas') !== undefined ? parseInteger('max_replicas', get('max_replicas') as string, 1, 100_000) : DEFAULT_MAX_REPLICAS,
     logLevel: get('log_level') ?? 'info',
     backends
   }

@@ -91,8 +91,12 @@ export interface Driver {
   scale (namespace: string, name: string, replicas: number): Promise<void>
   secrets?: SecretStore
   namespaces?: NamespaceStore
-  /** ends when the stream ends (follow=false) or when signal aborts */
-  logs (query: LogQuery, signal: AbortSignal): AsyncIterable<LogMessage>
+  /**
+   * Resolves once the log source is open: an unknown function (NOT_FOUND) or a backend failure
+   * rejects here, while the API can still answer with a status code. The stream then ends when the
+   * source ends (follow=false) or when signal aborts; a failure mid-stream just ends it.
+   */
+  logs (query: LogQuery, signal: AbortSignal): Promise<AsyncIterable<LogMessage>>
   /** UnavailableError when the function exists but has no ready instance; NotFoundError when unknown */
   upstream (namespace: string, name: string): Promise<Upstream>
   close (): Promise<void>

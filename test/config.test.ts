@@ -1,0 +1,59 @@
+import t from 'tap'
+import { ConfigError, loadConfig, parseDuration } from '../src/config.ts'
+
+t.test('durations: integer seconds or Go durations; anything else names the key', async (t) => {
+  t.equal(parseDuration('read_timeout', '10'), 10_000)
+  t.equal(parseDuration('read_timeout', '65s'), 65_000)
+  t.equal(parseDuration('read_timeout', '1m5s'), 65_000)
+  t.equal(parseDuration('read_timeout', '1.5h'), 5_400_000)
+  t.equal(parseDuration('read_timeout', '250ms'), 250)
+  for (const bad of ['', 'ten', '10x', '5s5', '-1s']) {
+    t.throws(() => parseDuration('read_timeout', bad), { name: 'ConfigError', message: /^read_timeout: / }, bad)
+  }
+})
+
+t.test('no configuration at all: one local backend owning openfaas-fn on 127.0.0.1:8080', async (t) => {
+  const c = loadConfig({ HOME: '/home/u' })
+  t.equal(c.port, 8080)
+  t.equal(c.host, '127.0.0.1')
+  t.equal(c.hostExplicit, false)
+  t.equal(c.readTimeoutMs, 10_000)
+  t.equal(c.writeTimeoutMs, 10_000)
+  t.equal(c.basicAuth, false)
+  t.equal(c.secretMountPath, '/run/secrets/')
+  t.equal(c.defaultNamespace, 'openfaas-fn')
+  t.same(c.backends, [{ name: 'local', driver: 'local', namespaces: ['openfaas-fn'], options: { stateDir: '/home/u/.local/state/faas-bridge' } }])
+})
+
+t.test('faas-provider env names are honoured', async (t) => {
+  const c = loadConfig({ port: '8081', read_timeout: '1m5s', write_timeout: '30', basic_auth: 'true', secret_mount_path: '/var/secrets', state_dir: '/tmp/s', function_namespace: 'fn' })
+  t.match(c, { port: 8081, readTimeoutMs: 65_000, writeTimeoutMs: 30_000, basicAuth: true, secretMountPath: '/var/secrets', host: '0.0.0.0', defaultNamespace: 'fn' })
+  t.same(c.backends[0]?.options, { stateDir: '/tmp/s' })
+  t.equal(loadConfig({ basic_auth: 'TRUE' }).basicAuth, false, 'only the exact string "true" enables auth')
+  t.equal(loadConfig({ bind_address: '0.0.0.0' }).hostExplicit, true)
+})
+
+t.test('mistakes name the key', async (t) => {
+  t.throws(() => loadConfig({ port: 'http' }), new ConfigError('port: "http" is not a whole number'))
+  t.throws(() => loadConfig({ port: '70000' }), /port: 70000 is outside 0\.\.65535/)
+  t.throws(() => loadConfig({ max_idle_conns: '1.5' }), /max_idle_conns: /)
+  t.throws(() => loadConfig({ function_namespace: 'Bad_NS' }), /function_namespace: "Bad_NS"/)
+})
+
+t.test('a YAML file declares backends; its mistakes name file and key', async (t) => {
+  const files: Record<string, string> = {
+    'good.yaml': 'backends:\n  local:\n    namespaces: [openfaas-fn, staging-fn]\n    options: { stateDir: /tmp/x }\n  aws:\n    driver: lambda\n    namespaces: [aws]\n',
+    'nons.yaml': 'backends:\n  aws:\n    driver: lambda\n    namespaces: [aws]\n',
+    'badkey.yaml': 'backends:\n  local:\n    namespace: [openfaas-fn]\n',
+    'badyaml.yaml': 'backends: [\n',
+    'dup.yaml': 'backend: {}\n'
+  }
+  const read = (f: string): string => { const v = files[f]; if (v === undefined) throw Object.assign(new Error('nope'), { code: 'ENOENT' }); return v }
+  const c = loadConfig({ config_file: 'good.yaml' }, read)
+  t.same(c.backends.map((b) => [b.name, b.driver, b.namespaces]), [['local', 'local', ['openfaas-fn', 'staging-fn']], ['aws', 'lambda', ['aws']]])
+  t.throws(() => loadConfig({ config_file: 'nons.yaml' }, read), /function_namespace: "openfaas-fn" is not listed/)
+  t.throws(() => loadConfig({ config_file: 'badkey.yaml' }, read), /badkey\.yaml: backends\.local: unknown key "namespace"/)
+  t.throws(() => loadConfig({ config_file: 'badyaml.yaml' }, read), /badyaml\.yaml: not valid YAML/)
+  t.throws(() => loadConfig({ config_file: 'dup.yaml' }, read), /dup\.yaml: unknown key "backend"/)
+  t.throws(() => loadConfig({ config_file: 'missing.yaml' }, read), /config_file: cannot read missing\.yaml: ENOENT/)
+})
