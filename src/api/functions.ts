@@ -1,0 +1,58 @@
+/*
+ * /system/functions (list, deploy, update, delete) and /system/function/{name} (status).
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { Driver } from '../core/driver.ts'
+import { invalid, notFound } from '../core/errors.ts'
+import { dns1123Problem } from '../core/names.ts'
+import type { DeleteFunctionRequest, FunctionDeployment } from '../core/types.ts'
+import { normaliseDeployment } from '../core/validate.ts'
+import { accepted, resolveNamespace, type SystemOptions } from './context.ts'
+import { deleteFunctionSchema, functionDeploymentSchema } from './schemas.ts'
+
+export const functionRoutes: FastifyPluginAsync<SystemOptions> = async (app, opts) => {
+  const { backends } = opts
+  const authGuard = opts.auth
+
+  app.get('/system/functions', { onRequest: authGuard }, async (request) => {
+    const { namespace, backend } = resolveNamespace(request, undefined, backends)
+    return await backend.driver.list(namespace)
+  })
+
+  const deployOrUpdate = (kind: 'deploy' | 'update') => async (request: FastifyRequest, reply: FastifyReply) => {
+    const fn = normaliseDeployment(request.body as FunctionDeployment)
+    const { namespace, backend } = resolveNamespace(request, fn.namespace, backends)
+    const spec = { ...fn, namespace }
+    await assertSecretsExist(spec.secrets ?? [], namespace, backend.driver)
+    await backend.driver[kind](spec)
+    return accepted(reply)
+  }
+  app.post('/system/functions', { onRequest: authGuard, schema: { body: functionDeploymentSchema } }, deployOrUpdate('deploy'))
+  app.put('/system/functions', { onRequest: authGuard, schema: { body: functionDeploymentSchema } }, deployOrUpdate('update'))
+
+  app.delete('/system/functions', { onRequest: authGuard, schema: { body: deleteFunctionSchema } }, async (request, reply) => {
+    const body = request.body as DeleteFunctionRequest
+    const { namespace, backend } = resolveNamespace(request, body.namespace, backends)
+    if (dns1123Problem(body.functionName) !== undefined) throw notFound(`function "${body.functionName}" not found in namespace "${namespace}"`)
+    await backend.driver.remove(namespace, body.functionName)
+    return accepted(reply)
+  })
+
+  app.get<{ Params: { name: string } }>('/system/function/:name', { onRequest: authGuard }, async (request) => {
+    const { namespace, backend } = resolveNamespace(request, undefined, backends)
+    const name = request.params.name
+    if (dns1123Problem(name) !== undefined) throw notFound(`function "${name}" not found in namespace "${namespace}"`)
+    return await backend.driver.status(namespace, name)
+  })
+}
+
+/** A deploy that names a missing secret is refused before anything changes (faas-netes: 400). */
+async function assertSecretsExist (names: string[], namespace: string, driver: Driver): Promise<void> {
+  if (names.length === 0) return
+  if (driver.secrets === undefined) throw invalid(`unable to fetch secrets: backend "${driver.kind}" has no secret store`)
+  const existing = new Set((await driver.secrets.list(namespace)).map((s) => s.name))
+  const missing = names.filter((n) => !existing.has(n))
+  if (missing.length > 0) {
+    throw invalid(`unable to fetch secrets: ${missing.map((n) => `"${n}"`).join(', ')} not found in namespace "${namespace}"`)
+  }
+}

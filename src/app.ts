@@ -1,0 +1,134 @@
+/*
+ * buildApp(): the Fastify instance with every route of the faas-provider API, wired to a backend
+ * table. It never listens: main.ts does that, and tests use inject() or listen on port 0.
+ */
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Backends } from './core/backends.ts'
+import { DEFAULT_MAX_REPLICAS } from './config.ts'
+import { invalid } from './core/errors.ts'
+import { basicAuthGuard, type Credentials } from './api/auth.ts'
+import type { SystemOptions } from './api/context.ts'
+import { registerErrorHandling, sendText } from './api/errors.ts'
+import { functionRoutes } from './api/functions.ts'
+import { infoRoutes } from './api/info.ts'
+import { attachUpgrade, invokeRoutes, type InvokeOptions } from './api/invoke.ts'
+import { logRoutes } from './api/logs.ts'
+import { createMetrics, metricsRoutes, type Metrics } from './api/metrics.ts'
+import { namespaceRoutes } from './api/namespaces.ts'
+import { scaleRoutes } from './api/scale.ts'
+import { secretRoutes } from './api/secrets.ts'
+
+/** longer than the gateway's idle pool timeout so the provider is not the side that closes first */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000
+
+export interface AppOptions {
+  backends: Backends
+  readTimeoutMs: number
+  writeTimeoutMs: number
+  systemBodyLimit: number
+  maxIdleConnsPerHost: number
+  /** set when basic_auth=true */
+  credentials?: Credentials
+  maxReplicas?: number
+  info?: { release: string, sha: string }
+  logger?: FastifyServerOptions['loggerInstance'] | boolean
+}
+
+const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
+/** known /system paths and their methods: any other method gets 405, as gorilla/mux answers */
+const SYSTEM_PATHS: Record<string, readonly string[]> = {
+  '/system/functions': ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+  '/system/function/:name': ['GET', 'HEAD'],
+  '/system/scale-function/:name': ['POST'],
+  '/system/secrets': ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+  '/system/logs': ['GET', 'HEAD'],
+  '/system/info': ['GET', 'HEAD'],
+  '/system/namespaces': ['GET', 'HEAD'],
+  '/system/namespace/:name': ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+  '/healthz': ['GET', 'HEAD'],
+  '/metrics': ['GET', 'HEAD']
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics
+  }
+}
+
+export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
+  const loggerOptions = typeof opts.logger === 'object' ? { loggerInstance: opts.logger } : { logger: opts.logger ?? false }
+  const app = Fastify({
+    ...loggerOptions,
+    // one line per request, written in onResponse below
+    logController: new LogController({ disableRequestLogging: true }),
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // invocations stream bodies of any size for as long as they take; the proxy enforces read_timeout
+    requestTimeout: 0,
+    bodyLimit: opts.systemBodyLimit,
+    routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 500 },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } }
+  })
+  const metrics = createMetrics()
+  app.decorate('metrics', metrics)
+  app.decorateRequest('backendName', '')
+  registerErrorHandling(app)
+
+  app.addHook('onResponse', async (request, reply) => {
+    const path = request.routeOptions.url ?? 'unmatched'
+    const seconds = reply.elapsedTime / 1000
+    if (!path.startsWith('/function/')) {
+      metrics.observeRequest({ method: request.method, path, code: reply.statusCode, backend: request.backendName }, seconds)
+    }
+    request.log.info({
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      ...(request.backendName !== '' ? { backend: request.backendName } : {})
+    }, 'request')
+  })
+
+  const system: SystemOptions = {
+    backends: opts.backends,
+    ...(opts.credentials !== undefined ? { auth: basicAuthGuard(opts.credentials) } : {}),
+    writeTimeoutMs: opts.writeTimeoutMs,
+    maxReplicas: opts.maxReplicas ?? DEFAULT_MAX_REPLICAS,
+    info: opts.info ?? { release: 'dev', sha: 'unknown' }
+  }
+
+  await app.register(async (scope) => {
+    // The gateway's scale call has no Content-Type and faas-cli's DELETE bodies must be read too:
+    // every /system body is JSON, whatever its Content-Type says.
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+      const buf = body as Buffer
+      if (buf.length === 0) { done(null, undefined); return }
+      try {
+        done(null, JSON.parse(buf.toString('utf8')))
+      } catch (err) {
+        done(invalid(`request body is not valid JSON: ${(err as Error).message}`), undefined)
+      }
+    })
+    await scope.register(functionRoutes, system)
+    await scope.register(scaleRoutes, system)
+    await scope.register(secretRoutes, system)
+    await scope.register(logRoutes, system)
+    await scope.register(namespaceRoutes, system)
+    await scope.register(infoRoutes, system)
+    await scope.register(metricsRoutes, { metrics })
+    for (const [url, allowed] of Object.entries(SYSTEM_PATHS)) {
+      const others = ALL_METHODS.filter((m) => !allowed.includes(m))
+      scope.route({ method: others, url, handler: async (_request, reply) => sendText(reply, 405, 'method not allowed') })
+    }
+  })
+
+  const invoke: InvokeOptions = {
+    backends: opts.backends,
+    readTimeoutMs: opts.readTimeoutMs,
+    maxIdleConnsPerHost: opts.maxIdleConnsPerHost,
+    onInvocation: (labels, seconds) => { metrics.observeInvocation(labels, seconds) }
+  }
+  await app.register(invokeRoutes, invoke)
+  attachUpgrade(app.server, invoke)
+  return app
+}
