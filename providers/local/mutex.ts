@@ -1,0 +1,19 @@
+/*
+ * Per-key serialisation: operations on the same function (or secret) run one after the other,
+ * so a deploy racing a deploy of the same name sees the first one's result.
+ */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>()
+
+  async run<T> (key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve()
+    const result = prev.then(fn, fn)
+    const tail = result.catch(() => {})
+    this.tails.set(key, tail)
+    try {
+      return await result
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key)
+    }
+  }
+}
