@@ -1,0 +1,94 @@
+/*
+ * The invocation routes `/function/NAME[.NAMESPACE][/path]` as an encapsulated Fastify plugin.
+ * The request is hijacked in a route-level onRequest hook and served by the framework-free
+ * invoker (src/proxy/invoker.ts) on Node's raw request/response: no body parsing, no body limit,
+ * no 415 for odd media types, no per-request log line (the invocation metric covers it).
+ * WebSocket upgrades never reach Fastify; `attachUpgrade` passes them through on the http.Server.
+ */
+import type http from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { FastifyPluginAsync, onRequestHookHandler, RouteHandlerMethod } from 'fastify'
+import type { Backends } from '../core/backends.ts'
+import { isInvokeUrl } from '../proxy/invoke-path.ts'
+import { createInvoker, INVOKE_METHODS, sendMethodNotAllowed } from '../proxy/invoker.ts'
+import type { Invoker } from '../proxy/invoker.ts'
+
+export interface InvokeOptions {
+  backends: Backends
+  /** upstream timeout: no response headers (or body idle) for this long → 504 */
+  readTimeoutMs: number
+  /** upstream keep-alive connections per function origin */
+  maxIdleConnsPerHost: number
+  /** once per invocation, with the status the caller got and the duration in seconds */
+  onInvocation?: (labels: { function: string, namespace: string, backend: string, code: number }, seconds: number) => void
+}
+
+const ROUTES = ['/function/:name', '/function/:name/*']
+
+/** Never reached: the onRequest hook hijacks every request on these routes. */
+const unreachable: RouteHandlerMethod = async () => {}
+
+function isWebSocketUpgrade (req: http.IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade
+  return upgrade !== undefined && upgrade.toLowerCase() === 'websocket'
+}
+
+const attached = new WeakMap<http.Server, Invoker>()
+
+/** `shouldUpgradeCallback` (Node ≥ 24.9) is not in @types/node's Server yet. */
+type UpgradeAwareServer = http.Server & { shouldUpgradeCallback?: (req: http.IncomingMessage) => boolean }
+
+function attachInvoker (server: http.Server, invoker: Invoker): void {
+  if (attached.has(server)) return
+  attached.set(server, invoker)
+  // Node asks the server which requests to treat as upgrades: only WebSockets under /function/
+  // are ours; any other Upgrade request stays an ordinary request (for Fastify) unless someone
+  // else listens for upgrades too.
+  const s = server as UpgradeAwareServer
+  const previous = s.shouldUpgradeCallback
+  s.shouldUpgradeCallback = function shouldUpgrade (this: http.Server, req: http.IncomingMessage): boolean {
+    if (isInvokeUrl(req.url) && isWebSocketUpgrade(req)) return true
+    if (this.listenerCount('upgrade') <= 1) return false
+    return previous === undefined || previous.call(this, req)
+  }
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (isInvokeUrl(req.url) && isWebSocketUpgrade(req)) invoker.upgrade(req, socket, head)
+  })
+}
+
+/**
+ * Passes WebSocket upgrades on /function/... through to the functions' HTTP upstreams.
+ * `invokeRoutes` already does this for the Fastify instance's own server; call it only for a
+ * server Fastify did not create. Idempotent per server.
+ */
+export function attachUpgrade (server: http.Server, opts: InvokeOptions): void {
+  if (attached.has(server)) return
+  const invoker = createInvoker(opts)
+  attachInvoker(server, invoker)
+  server.once('close', () => { void invoker.close() })
+}
+
+export const invokeRoutes: FastifyPluginAsync<InvokeOptions> = async (fastify, opts) => {
+  const invoker = createInvoker(opts)
+  fastify.addHook('onClose', async () => { await invoker.close() })
+
+  const invoke: onRequestHookHandler = (request, reply) => {
+    // the lifecycle stops here on purpose (done is never called): the invoker owns the response
+    reply.hijack()
+    invoker.handle(request.raw, reply.raw)
+  }
+  const notAllowed: onRequestHookHandler = (_request, reply) => {
+    reply.hijack()
+    sendMethodNotAllowed(reply.raw)
+  }
+  const otherMethods = fastify.supportedMethods.filter((m) => !INVOKE_METHODS.includes(m))
+
+  for (const url of ROUTES) {
+    fastify.route({ method: [...INVOKE_METHODS], url, logLevel: 'warn', onRequest: invoke, handler: unreachable })
+    if (otherMethods.length > 0) {
+      fastify.route({ method: otherMethods, url, logLevel: 'warn', onRequest: notAllowed, handler: unreachable })
+    }
+  }
+
+  if (fastify.server !== undefined && fastify.server !== null) attachInvoker(fastify.server as http.Server, invoker)
+}

@@ -1,0 +1,202 @@
+/*
+ * The invoke proxy without a web framework: `handle(req, res)` serves one
+ * `/function/NAME[.NAMESPACE][/path]` request on Node's raw objects, `upgrade(...)` one WebSocket
+ * upgrade. Resolves the function through Backends → Driver.upstream(), then streams to an HTTP
+ * upstream (http-forwarder.ts) or runs a `call` upstream (call-forwarder.ts). Every failure the
+ * proxy answers itself carries X-OpenFaaS-Internal: proxy; onInvocation hears every outcome once.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Backends } from '../core/backends.ts'
+import type { Upstream } from '../core/driver.ts'
+import { splitQualifiedName } from '../core/names.ts'
+import { forwardCall } from './call-forwarder.ts'
+import { scanRequestHeaders } from './headers.ts'
+import { createHttpForwarder } from './http-forwarder.ts'
+import { parseInvokeUrl } from './invoke-path.ts'
+import type { InvokeTarget } from './invoke-path.ts'
+import { CLIENT_CLOSED, messages, sendProxyError } from './replies.ts'
+import { rejectUpgrade, tunnelWebSocket } from './websocket.ts'
+
+export interface InvocationLabels {
+  function: string
+  namespace: string
+  backend: string
+  code: number
+}
+
+export interface InvokerOptions {
+  backends: Backends
+  /** no response headers (or body idle) for this long → 504 */
+  readTimeoutMs: number
+  /** upstream connections per origin */
+  maxIdleConnsPerHost: number
+  onInvocation?: (labels: InvocationLabels, seconds: number) => void
+}
+
+export interface Invoker {
+  /** serves a request whose URL starts with /function/ */
+  handle (req: IncomingMessage, res: ServerResponse): void
+  /** serves a WebSocket upgrade whose URL starts with /function/ */
+  upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void
+  close (): Promise<void>
+}
+
+/** faas-provider's allowed methods; anything else is 405 with an empty body. */
+export const INVOKE_METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']
+const ALLOWED = new Set(INVOKE_METHODS)
+
+interface Origin { origin: string, prefix: string }
+/** drivers usually hand out the same URL object per function: cache its serialisation */
+const origins = new WeakMap<URL, Origin>()
+function originOf (url: URL): Origin {
+  let o = origins.get(url)
+  if (o === undefined) {
+    const p = url.pathname
+    o = { origin: url.origin, prefix: p === '/' ? '' : p.endsWith('/') ? p.slice(0, -1) : p }
+    origins.set(url, o)
+  }
+  return o
+}
+
+export function sendMethodNotAllowed (res: ServerResponse): void {
+  res.writeHead(405, ['Content-Length', '0', 'Allow', INVOKE_METHODS.join(', ')])
+  res.end()
+}
+
+export function createInvoker (options: InvokerOptions): Invoker {
+  const { backends, readTimeoutMs, onInvocation } = options
+  const forwarder = createHttpForwarder({ readTimeoutMs, connections: options.maxIdleConnsPerHost })
+
+  /** One invocation's bookkeeping: its labels and start time, reported once. */
+  function recorder (name: string, namespace: string, backend: string): (status: number) => void {
+    if (onInvocation === undefined) return noop
+    const start = performance.now()
+    return (code: number) => {
+      onInvocation({ function: name, namespace, backend, code }, (performance.now() - start) / 1000)
+    }
+  }
+
+  function dispatch (
+    upstream: Upstream, target: InvokeTarget, req: IncomingMessage, res: ServerResponse, done: (status: number) => void
+  ): void {
+    if (res.destroyed) {
+      done(CLIENT_CLOSED)
+      return
+    }
+    if (upstream.kind === 'http') {
+      const o = originOf(upstream.url)
+      const scan = scanRequestHeaders(req, upstream.headers)
+      forwarder.forward({
+        origin: o.origin,
+        path: o.prefix === '' ? target.pathAndQuery : o.prefix + target.pathAndQuery,
+        method: req.method as string,
+        headers: scan.headers,
+        body: scan.hasBody ? req : null,
+        contentType: scan.contentType,
+        name: target.segment,
+        done
+      }, res)
+      return
+    }
+    const scan = scanRequestHeaders(req, undefined)
+    forwardCall(upstream, {
+      method: req.method as string,
+      path: target.path,
+      query: target.query,
+      headers: scan.headers,
+      contentType: scan.contentType,
+      name: target.segment,
+      readTimeoutMs
+    }, req, res).then(done, () => { done(500) })
+  }
+
+  function handle (req: IncomingMessage, res: ServerResponse): void {
+    if (!ALLOWED.has(req.method as string)) {
+      sendMethodNotAllowed(res)
+      return
+    }
+    const target = parseInvokeUrl(req.url as string)
+    if (target.segment === '') {
+      sendProxyError(res, 400, messages.noName)
+      return
+    }
+    const { name, namespace } = splitQualifiedName(target.segment, backends.defaultNamespace)
+    const resolved = backends.lookup(namespace)
+    if (resolved === undefined) {
+      sendProxyError(res, 503, messages.noEndpoints(target.segment))
+      recorder(name, namespace, '')(503)
+      return
+    }
+    const done = recorder(name, resolved.namespace, resolved.backend.name)
+    let pending: Promise<Upstream>
+    try {
+      pending = resolved.backend.driver.upstream(resolved.namespace, name)
+    } catch (err) {
+      pending = Promise.reject(err)
+    }
+    pending.then(
+      (upstream) => { dispatch(upstream, target, req, res, done) },
+      () => {
+        // faas-provider: any resolver error (unknown, not ready, backend down) is 503
+        sendProxyError(res, 503, messages.noEndpoints(target.segment))
+        done(503)
+      }
+    )
+  }
+
+  function upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (req.method !== 'GET') {
+      rejectUpgrade(socket, 405, '')
+      return
+    }
+    const target = parseInvokeUrl(req.url as string)
+    if (target.segment === '') {
+      rejectUpgrade(socket, 400, messages.noName)
+      return
+    }
+    const { name, namespace } = splitQualifiedName(target.segment, backends.defaultNamespace)
+    const resolved = backends.lookup(namespace)
+    if (resolved === undefined) {
+      rejectUpgrade(socket, 503, messages.noEndpoints(target.segment))
+      recorder(name, namespace, '')(503)
+      return
+    }
+    const done = recorder(name, resolved.namespace, resolved.backend.name)
+    const fail = (): void => {
+      rejectUpgrade(socket, 503, messages.noEndpoints(target.segment))
+      done(503)
+    }
+    let pending: Promise<Upstream>
+    try {
+      pending = resolved.backend.driver.upstream(resolved.namespace, name)
+    } catch (err) {
+      pending = Promise.reject(err)
+    }
+    pending.then((upstream) => {
+      if (upstream.kind !== 'http') {
+        rejectUpgrade(socket, 501, `WebSocket is not supported by the backend of: ${target.segment}.`)
+        done(501)
+        return
+      }
+      const scan = scanRequestHeaders(req, upstream.headers)
+      tunnelWebSocket(req, socket, head, {
+        url: upstream.url,
+        path: target.pathAndQuery,
+        headers: scan.headers,
+        name: target.segment,
+        readTimeoutMs
+      }, done)
+    }, fail)
+  }
+
+  return {
+    handle,
+    upgrade,
+    async close (): Promise<void> {
+      await forwarder.close()
+    }
+  }
+}
+
+function noop (): void {}
