@@ -38,7 +38,43 @@ export function shellCommand (envProcess: string): string {
   return SIMPLE_COMMAND.test(envProcess) && !firstWord.includes('=') ? `exec ${envProcess}` : envProcess
 }
 
-const shell = (envProcess: string): Command => ({ file: '/bin/sh', args: ['-c', shellCommand(envProcess)] })
+/**
+ * The argv of a simple command (see SIMPLE_COMMAND: words, '…' and "…" quotes, nothing the shell
+ * would expand), so it can be spawned without a shell at all; undefined when the shell is needed.
+ */
+export function simpleArgv (envProcess: string): string[] | undefined {
+  if (!SIMPLE_COMMAND.test(envProcess)) return undefined
+  const argv: string[] = []
+  let word: string | undefined
+  let quote: string | undefined
+  for (const ch of envProcess) {
+    if (quote !== undefined) {
+      if (ch === quote) quote = undefined
+      else word += ch
+    } else if (ch === "'" || ch === '"') {
+      quote = ch
+      word ??= ''
+    } else if (/\s/.test(ch)) {
+      if (word !== undefined) argv.push(word)
+      word = undefined
+    } else {
+      word = (word ?? '') + ch
+    }
+  }
+  if (quote !== undefined) return undefined // unbalanced: let the shell report it
+  if (word !== undefined) argv.push(word)
+  // `A=b cmd` sets a variable for the command: that is the shell's job
+  if (argv.length === 0 || (argv[0] as string).includes('=')) return undefined
+  return argv
+}
+
+/** Spawning without a shell where possible halves the exec work of a fork-mode call. */
+const shell = (envProcess: string): Command => {
+  const argv = simpleArgv(envProcess)
+  return argv !== undefined
+    ? { file: argv[0] as string, args: argv.slice(1) }
+    : { file: '/bin/sh', args: ['-c', envProcess] }
+}
 
 /** Runs the real mount dance once on two temp dirs; the reason when it does not work. */
 async function probeNamespaceMode (): Promise<string | undefined> {
