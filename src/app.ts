@@ -11,7 +11,7 @@ import type { SystemOptions } from './api/context.ts'
 import { registerErrorHandling, sendText } from './api/errors.ts'
 import { functionRoutes } from './api/functions.ts'
 import { infoRoutes } from './api/info.ts'
-import { attachUpgrade, invokeRoutes, type InvokeOptions } from './api/invoke.ts'
+import { invokeRoutes, type InvokeOptions } from './api/invoke.ts'
 import { logRoutes } from './api/logs.ts'
 import { createMetrics, metricsRoutes, type Metrics } from './api/metrics.ts'
 import { namespaceRoutes } from './api/namespaces.ts'
@@ -126,9 +126,13 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     backends: opts.backends,
     readTimeoutMs: opts.readTimeoutMs,
     maxIdleConnsPerHost: opts.maxIdleConnsPerHost,
-    onInvocation: (labels, seconds) => { metrics.observeInvocation(labels, seconds) }
+    onInvocation: (labels, seconds) => {
+      metrics.observeInvocation(labels, seconds)
+      // invocations are the hot path: one line each at debug (proxy failures are logged at warn)
+      app.log.debug({ invocation: labels, ms: Math.round(seconds * 10_000) / 10 }, 'invocation')
+    }
   }
+  // also passes WebSocket upgrades on /function/ through, on app.server
   await app.register(invokeRoutes, invoke)
-  attachUpgrade(app.server, invoke)
   return app
 }

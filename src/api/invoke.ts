@@ -9,7 +9,7 @@ import type http from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyPluginAsync, onRequestHookHandler, RouteHandlerMethod } from 'fastify'
 import type { Backends } from '../core/backends.ts'
-import { isInvokeUrl } from '../proxy/invoke-path.ts'
+import { INVOKE_PREFIX, isInvokeUrl } from '../proxy/invoke-path.ts'
 import { createInvoker, INVOKE_METHODS, sendMethodNotAllowed } from '../proxy/invoker.ts'
 import type { Invoker } from '../proxy/invoker.ts'
 
@@ -21,6 +21,12 @@ export interface InvokeOptions {
   maxIdleConnsPerHost: number
   /** once per invocation, with the status the caller got and the duration in seconds */
   onInvocation?: (labels: { function: string, namespace: string, backend: string, code: number }, seconds: number) => void
+  /**
+   * Serve /function/ requests on the http.Server before Fastify routes them (default true).
+   * About 15–25% less CPU per invocation (bench/invoke-proxy.ts); the routes stay registered
+   * for `inject` and as the fallback. App-level Fastify hooks do not see fast-path requests.
+   */
+  fastPath?: boolean
 }
 
 const ROUTES = ['/function/:name', '/function/:name/*']
@@ -68,8 +74,28 @@ export function attachUpgrade (server: http.Server, opts: InvokeOptions): void {
   server.once('close', () => { void invoker.close() })
 }
 
+type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => void
+
+/**
+ * The fast path: /function/ requests go from the server's 'request' event straight to the
+ * invoker (no routing, request/reply objects, child logger or hooks); everything else still goes
+ * to Fastify's handler. Needs the server to have exactly one request listener (Fastify's).
+ */
+function installFastPath (server: http.Server, invoker: Invoker): boolean {
+  const listeners = server.listeners('request') as RequestListener[]
+  if (listeners.length !== 1) return false
+  const fastify = listeners[0] as RequestListener
+  server.removeListener('request', fastify)
+  server.on('request', function invokeFastPath (req: http.IncomingMessage, res: http.ServerResponse) {
+    if ((req.url as string).startsWith(INVOKE_PREFIX)) invoker.handle(req, res)
+    else fastify(req, res)
+  })
+  return true
+}
+
 export const invokeRoutes: FastifyPluginAsync<InvokeOptions> = async (fastify, opts) => {
-  const invoker = createInvoker(opts)
+  const invoker = createInvoker({ ...opts, logger: fastify.log })
+  fastify.addHook('preClose', () => { invoker.closing() })
   fastify.addHook('onClose', async () => { await invoker.close() })
 
   const invoke: onRequestHookHandler = (request, reply) => {
@@ -90,5 +116,11 @@ export const invokeRoutes: FastifyPluginAsync<InvokeOptions> = async (fastify, o
     }
   }
 
-  if (fastify.server !== undefined && fastify.server !== null) attachInvoker(fastify.server as http.Server, invoker)
+  const server = fastify.server as http.Server | undefined | null
+  if (server !== undefined && server !== null) {
+    attachInvoker(server, invoker)
+    if (opts.fastPath !== false && !installFastPath(server, invoker)) {
+      fastify.log.warn('invoke: the server has more than one request listener; /function/ requests go through Fastify routing')
+    }
+  }
 }

@@ -31,6 +31,7 @@ const H_CONNECTION = 8
  * interesting headers, so ordinary headers cost a length check.
  */
 function classify (name: string): number {
+  if (name.length > 6 && (name.charCodeAt(0) | 0x20) === 0x70 && name.slice(0, 6).toLowerCase() === 'proxy-') return H_HOP
   switch (name.length) {
     case 2: return name.toLowerCase() === 'te' ? H_HOP : 0
     case 4: return name.toLowerCase() === 'host' ? H_HOST : 0
@@ -50,7 +51,6 @@ function classify (name: string): number {
     case 16: return name.toLowerCase() === 'x-forwarded-host' ? H_XFH : 0
     case 17: return name.toLowerCase() === 'transfer-encoding' ? H_TRANSFER_ENCODING : 0
   }
-  if (name.length > 6 && (name.charCodeAt(0) | 0x20) === 0x70 && name.slice(0, 6).toLowerCase() === 'proxy-') return H_HOP
   return 0
 }
 

@@ -36,8 +36,8 @@ export interface ForwardRequest {
   contentType: string | undefined
   /** the name segment as given, for error messages */
   name: string
-  /** called exactly once with the status the caller got (499 when it went away first) */
-  done: (status: number) => void
+  /** called exactly once with the status the caller got (499 when it went away first) and the proxy failure, if any */
+  done: (status: number, err?: Error) => void
 }
 
 export interface HttpForwarder {
@@ -76,10 +76,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.abortFn !== undefined) this.abortFn()
   }
 
-  private finish (status: number): void {
+  private finish (status: number, err?: Error): void {
     if (this.finished) return
     this.finished = true
-    this.req.done(status)
+    this.req.done(status, err)
   }
 
   onConnect (abort: (err?: Error) => void): void {
@@ -118,13 +118,13 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (res.headersSent) {
       // the response is under way: all we can do is cut it off
       res.destroy(err)
-      this.finish(this.status)
+      this.finish(this.status, err)
       return
     }
     const timedOut = isTimeout(err)
     const status = timedOut ? 504 : 500
     sendProxyError(res, status, timedOut ? messages.timeout(this.req.name) : messages.unreachable(this.req.name))
-    this.finish(status)
+    this.finish(status, err)
   }
 }
 

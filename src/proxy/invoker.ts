@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Backends } from '../core/backends.ts'
 import type { Upstream } from '../core/driver.ts'
+import { isProviderError } from '../core/errors.ts'
 import { splitQualifiedName } from '../core/names.ts'
 import { forwardCall } from './call-forwarder.ts'
 import { scanRequestHeaders } from './headers.ts'
@@ -32,6 +33,8 @@ export interface InvokerOptions {
   /** upstream connections per origin */
   maxIdleConnsPerHost: number
   onInvocation?: (labels: InvocationLabels, seconds: number) => void
+  /** proxy failures (upstream unreachable, timeouts, resolver errors) are logged here at warn */
+  logger?: { warn (obj: unknown, msg?: string): void }
 }
 
 export interface Invoker {
@@ -39,12 +42,16 @@ export interface Invoker {
   handle (req: IncomingMessage, res: ServerResponse): void
   /** serves a WebSocket upgrade whose URL starts with /function/ */
   upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** from now on answer 503 (the server is shutting down) */
+  closing (): void
   close (): Promise<void>
 }
 
 /** faas-provider's allowed methods; anything else is 405 with an empty body. */
 export const INVOKE_METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']
 const ALLOWED = new Set(INVOKE_METHODS)
+
+type Done = (status: number, err?: unknown) => void
 
 interface Origin { origin: string, prefix: string }
 /** drivers usually hand out the same URL object per function: cache its serialisation */
@@ -65,20 +72,25 @@ export function sendMethodNotAllowed (res: ServerResponse): void {
 }
 
 export function createInvoker (options: InvokerOptions): Invoker {
-  const { backends, readTimeoutMs, onInvocation } = options
+  const { backends, readTimeoutMs, onInvocation, logger } = options
   const forwarder = createHttpForwarder({ readTimeoutMs, connections: options.maxIdleConnsPerHost })
+  let shuttingDown = false
 
-  /** One invocation's bookkeeping: its labels and start time, reported once. */
-  function recorder (name: string, namespace: string, backend: string): (status: number) => void {
-    if (onInvocation === undefined) return noop
-    const start = performance.now()
-    return (code: number) => {
-      onInvocation({ function: name, namespace, backend, code }, (performance.now() - start) / 1000)
+  /** One invocation's bookkeeping: its labels and start time, reported once; failures logged. */
+  function recorder (name: string, namespace: string, backend: string): Done {
+    const start = onInvocation === undefined ? 0 : performance.now()
+    return (code: number, err?: unknown) => {
+      if (err !== undefined && logger !== undefined) {
+        logger.warn({ function: name, namespace, backend, code, err }, 'invoke: proxy failure')
+      }
+      if (onInvocation !== undefined) {
+        onInvocation({ function: name, namespace, backend, code }, (performance.now() - start) / 1000)
+      }
     }
   }
 
   function dispatch (
-    upstream: Upstream, target: InvokeTarget, req: IncomingMessage, res: ServerResponse, done: (status: number) => void
+    upstream: Upstream, target: InvokeTarget, req: IncomingMessage, res: ServerResponse, done: Done
   ): void {
     if (res.destroyed) {
       done(CLIENT_CLOSED)
@@ -108,10 +120,18 @@ export function createInvoker (options: InvokerOptions): Invoker {
       contentType: scan.contentType,
       name: target.segment,
       readTimeoutMs
-    }, req, res).then(done, () => { done(500) })
+    }, req, res).then((status) => { done(status) }, (err: unknown) => {
+      sendProxyError(res, 500, messages.unreachable(target.segment))
+      done(500, err)
+    })
   }
 
   function handle (req: IncomingMessage, res: ServerResponse): void {
+    if (shuttingDown) {
+      res.setHeader('Connection', 'close')
+      sendProxyError(res, 503, 'Service Unavailable: the provider is shutting down')
+      return
+    }
     if (!ALLOWED.has(req.method as string)) {
       sendMethodNotAllowed(res)
       return
@@ -137,10 +157,10 @@ export function createInvoker (options: InvokerOptions): Invoker {
     }
     pending.then(
       (upstream) => { dispatch(upstream, target, req, res, done) },
-      () => {
+      (err: unknown) => {
         // faas-provider: any resolver error (unknown, not ready, backend down) is 503
         sendProxyError(res, 503, messages.noEndpoints(target.segment))
-        done(503)
+        done(503, isProviderError(err, 'NOT_FOUND') || isProviderError(err, 'UNAVAILABLE') ? undefined : err)
       }
     )
   }
@@ -163,9 +183,9 @@ export function createInvoker (options: InvokerOptions): Invoker {
       return
     }
     const done = recorder(name, resolved.namespace, resolved.backend.name)
-    const fail = (): void => {
+    const fail = (err: unknown): void => {
       rejectUpgrade(socket, 503, messages.noEndpoints(target.segment))
-      done(503)
+      done(503, isProviderError(err, 'NOT_FOUND') || isProviderError(err, 'UNAVAILABLE') ? undefined : err)
     }
     let pending: Promise<Upstream>
     try {
@@ -193,10 +213,10 @@ export function createInvoker (options: InvokerOptions): Invoker {
   return {
     handle,
     upgrade,
+    closing (): void { shuttingDown = true },
     async close (): Promise<void> {
       await forwarder.close()
     }
   }
 }
 
-function noop (): void {}

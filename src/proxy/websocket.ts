@@ -66,7 +66,8 @@ export function tunnelWebSocket (
   const base = target.url
   const prefix = base.pathname === '/' ? '' : base.pathname.replace(/\/$/, '')
   const client = base.protocol === 'https:' ? https : http
-  const headers = [...target.headers, 'Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? 'websocket']
+  // node:http adds no Host to a raw header list
+  const headers = ['Host', base.host, ...target.headers, 'Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? 'websocket']
   const upstreamReq = client.request({
     protocol: base.protocol,
     hostname: base.hostname.startsWith('[') ? base.hostname.slice(1, -1) : base.hostname,

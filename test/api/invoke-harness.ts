@@ -45,6 +45,8 @@ export interface ProxyOptions {
   functions?: Record<string, Upstream | Error>
   namespaces?: string[]
   readTimeoutMs?: number
+  /** default true */
+  fastPath?: boolean
 }
 
 /** Starts a Fastify app with only the invoke plugin, on a real socket. */
@@ -62,7 +64,8 @@ export async function startProxy (t: Teardown, options: ProxyOptions = {}): Prom
     backends: fakeBackends(driver, namespaces),
     readTimeoutMs: options.readTimeoutMs ?? 5_000,
     maxIdleConnsPerHost: 16,
-    onInvocation: (labels, seconds) => { invocations.push({ labels, seconds }) }
+    onInvocation: (labels, seconds) => { invocations.push({ labels, seconds }) },
+    fastPath: options.fastPath ?? true
   }
   await app.register(invokeRoutes, opts)
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -91,13 +94,21 @@ export async function send (
   init: { method?: string, headers?: Record<string, string> | string[], body?: Buffer | string } = {}
 ): Promise<RawResponse> {
   const url = new URL(base)
+  let headers = init.headers
+  if (Array.isArray(headers) && !headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'host')) {
+    headers = ['Host', url.host, ...headers] // node:http adds no Host to a raw header list
+  }
+  if (init.body !== undefined && !Array.isArray(headers) && headers?.['transfer-encoding'] === undefined) {
+    // node:http sends DELETE/OPTIONS bodies without framing unless told the length
+    headers = { 'content-length': String(Buffer.byteLength(init.body)), ...headers }
+  }
   return await new Promise((resolve, reject) => {
     const req = http.request({
       host: url.hostname,
       port: url.port,
       method: init.method ?? 'GET',
       path,
-      headers: init.headers,
+      headers,
       agent: false
     }, (res) => {
       const chunks: Buffer[] = []
