@@ -126,6 +126,39 @@ export function createInvoker (options: InvokerOptions): Invoker {
     })
   }
 
+  interface Resolution { target: InvokeTarget, done: Done, upstream: Promise<Upstream> }
+
+  /**
+   * The function a /function/ URL names, and its upstream (pending). When the URL names none the
+   * caller is answered through `refuse` (a response, or a refused upgrade) and nothing is returned.
+   */
+  function resolve (url: string, refuse: (status: number, message: string) => void): Resolution | undefined {
+    const target = parseInvokeUrl(url)
+    if (target.segment === '') {
+      refuse(400, messages.noName)
+      return undefined
+    }
+    const { name, namespace } = splitQualifiedName(target.segment, backends.defaultNamespace)
+    const resolved = backends.lookup(namespace)
+    if (resolved === undefined) {
+      refuse(503, messages.noEndpoints(target.segment))
+      recorder(name, namespace, '')(503)
+      return undefined
+    }
+    const done = recorder(name, resolved.namespace, resolved.backend.name)
+    let upstream: Promise<Upstream>
+    try {
+      upstream = resolved.backend.driver.upstream(resolved.namespace, name)
+    } catch (err) {
+      upstream = Promise.reject(err)
+    }
+    return { target, done, upstream }
+  }
+
+  /** faas-provider: any resolver error (unknown, not ready, backend down) is a 503; only the unexpected ones are logged */
+  const unexpected = (err: unknown): unknown =>
+    isProviderError(err, 'NOT_FOUND') || isProviderError(err, 'UNAVAILABLE') ? undefined : err
+
   function handle (req: IncomingMessage, res: ServerResponse): void {
     if (shuttingDown) {
       res.setHeader('Connection', 'close')
@@ -136,31 +169,14 @@ export function createInvoker (options: InvokerOptions): Invoker {
       sendMethodNotAllowed(res)
       return
     }
-    const target = parseInvokeUrl(req.url as string)
-    if (target.segment === '') {
-      sendProxyError(res, 400, messages.noName)
-      return
-    }
-    const { name, namespace } = splitQualifiedName(target.segment, backends.defaultNamespace)
-    const resolved = backends.lookup(namespace)
-    if (resolved === undefined) {
-      sendProxyError(res, 503, messages.noEndpoints(target.segment))
-      recorder(name, namespace, '')(503)
-      return
-    }
-    const done = recorder(name, resolved.namespace, resolved.backend.name)
-    let pending: Promise<Upstream>
-    try {
-      pending = resolved.backend.driver.upstream(resolved.namespace, name)
-    } catch (err) {
-      pending = Promise.reject(err)
-    }
-    pending.then(
+    const r = resolve(req.url as string, (status, message) => { sendProxyError(res, status, message) })
+    if (r === undefined) return
+    const { target, done } = r
+    r.upstream.then(
       (upstream) => { dispatch(upstream, target, req, res, done) },
       (err: unknown) => {
-        // faas-provider: any resolver error (unknown, not ready, backend down) is 503
         sendProxyError(res, 503, messages.noEndpoints(target.segment))
-        done(503, isProviderError(err, 'NOT_FOUND') || isProviderError(err, 'UNAVAILABLE') ? undefined : err)
+        done(503, unexpected(err))
       }
     )
   }
@@ -170,30 +186,10 @@ export function createInvoker (options: InvokerOptions): Invoker {
       rejectUpgrade(socket, 405, '')
       return
     }
-    const target = parseInvokeUrl(req.url as string)
-    if (target.segment === '') {
-      rejectUpgrade(socket, 400, messages.noName)
-      return
-    }
-    const { name, namespace } = splitQualifiedName(target.segment, backends.defaultNamespace)
-    const resolved = backends.lookup(namespace)
-    if (resolved === undefined) {
-      rejectUpgrade(socket, 503, messages.noEndpoints(target.segment))
-      recorder(name, namespace, '')(503)
-      return
-    }
-    const done = recorder(name, resolved.namespace, resolved.backend.name)
-    const fail = (err: unknown): void => {
-      rejectUpgrade(socket, 503, messages.noEndpoints(target.segment))
-      done(503, isProviderError(err, 'NOT_FOUND') || isProviderError(err, 'UNAVAILABLE') ? undefined : err)
-    }
-    let pending: Promise<Upstream>
-    try {
-      pending = resolved.backend.driver.upstream(resolved.namespace, name)
-    } catch (err) {
-      pending = Promise.reject(err)
-    }
-    pending.then((upstream) => {
+    const r = resolve(req.url as string, (status, message) => { rejectUpgrade(socket, status, message) })
+    if (r === undefined) return
+    const { target, done } = r
+    r.upstream.then((upstream) => {
       if (upstream.kind !== 'http') {
         rejectUpgrade(socket, 501, `WebSocket is not supported by the backend of: ${target.segment}.`)
         done(501)
@@ -207,7 +203,10 @@ export function createInvoker (options: InvokerOptions): Invoker {
         name: target.segment,
         readTimeoutMs
       }, done)
-    }, fail)
+    }, (err: unknown) => {
+      rejectUpgrade(socket, 503, messages.noEndpoints(target.segment))
+      done(503, unexpected(err))
+    })
   }
 
   return {
