@@ -2,8 +2,7 @@
  * /system/functions (list, deploy, update, delete) and /system/function/{name} (status).
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import type { Driver } from '../core/driver.ts'
-import { invalid, notFound } from '../core/errors.ts'
+import { notFound } from '../core/errors.ts'
 import { dns1123Problem } from '../core/names.ts'
 import type { DeleteFunctionRequest, FunctionDeployment } from '../core/types.ts'
 import { normaliseDeployment } from '../core/validate.ts'
@@ -23,7 +22,6 @@ export const functionRoutes: FastifyPluginAsync<SystemOptions> = async (app, opt
     const fn = normaliseDeployment(request.body as FunctionDeployment)
     const { namespace, backend } = resolveNamespace(request, fn.namespace, backends)
     const spec = { ...fn, namespace }
-    await assertSecretsExist(spec.secrets ?? [], namespace, backend.driver)
     await backend.driver[kind](spec)
     return accepted(reply)
   }
@@ -44,15 +42,4 @@ export const functionRoutes: FastifyPluginAsync<SystemOptions> = async (app, opt
     if (dns1123Problem(name) !== undefined) throw notFound(`function "${name}" not found in namespace "${namespace}"`)
     return await backend.driver.status(namespace, name)
   })
-}
-
-/** A deploy that names a missing secret is refused before anything changes (faas-netes: 400). */
-async function assertSecretsExist (names: string[], namespace: string, driver: Driver): Promise<void> {
-  if (names.length === 0) return
-  if (driver.secrets === undefined) throw invalid(`unable to fetch secrets: backend "${driver.kind}" has no secret store`)
-  const existing = new Set((await driver.secrets.list(namespace)).map((s) => s.name))
-  const missing = names.filter((n) => !existing.has(n))
-  if (missing.length > 0) {
-    throw invalid(`unable to fetch secrets: ${missing.map((n) => `"${n}"`).join(', ')} not found in namespace "${namespace}"`)
-  }
 }

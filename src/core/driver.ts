@@ -80,9 +80,9 @@ export type Upstream =
 export interface Driver {
   /** "local", "kubernetes", ... */
   readonly kind: string
-  /** ConflictError if it exists; InvalidError for a missing secret or a bad spec */
+  /** CONFLICT if it exists; INVALID for a bad spec or a secret that does not exist (nothing changes) */
   deploy (fn: FunctionDeployment & { namespace: string }): Promise<void>
-  /** NotFoundError if it does not exist (faas-cli deploy relies on the 404) */
+  /** NOT_FOUND if it does not exist (faas-cli deploy relies on the 404); INVALID as for deploy */
   update (fn: FunctionDeployment & { namespace: string }): Promise<void>
   remove (namespace: string, name: string): Promise<void>
   list (namespace: string): Promise<FunctionStatus[]>

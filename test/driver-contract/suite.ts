@@ -27,8 +27,12 @@ export interface DriverContractOptions {
   capabilities?: {
     /** the driver has a SecretStore (default: driver.secrets !== undefined) */
     secrets?: boolean
-    /** scale to 0 is supported (default true); false = expect UNSUPPORTED or INVALID */
-    scaleToZero?: boolean
+    /**
+     * scale to 0: true (default) = no replica is left and upstream() is UNAVAILABLE until scaled
+     * up; 'stays-available' = the platform scales to zero by itself and still serves calls
+     * (Cloud Run); false = the backend refuses it
+     */
+    scaleToZero?: boolean | 'stays-available'
     /** scaling above 1 is supported (default true) */
     scaleUp?: boolean
     /**
@@ -118,8 +122,14 @@ export function runDriverContract (t: Test, opts: DriverContractOptions): Promis
         return
       }
       await driver.scale(ns, 'scaler', 0)
-      await waitAvailable(driver, 'scaler', 0)
-      await t.rejects(driver.upstream(ns, 'scaler'), { code: 'UNAVAILABLE' }, 'no replica → UNAVAILABLE')
+      if (caps.scaleToZero === 'stays-available') {
+        const up = await driver.upstream(ns, 'scaler')
+        t.ok(up.kind === 'http' || up.kind === 'call', 'still invocable at scale 0: the platform starts an instance on demand')
+        t.ok((await driver.status(ns, 'scaler')).availableReplicas > 0, 'reported available, so the gateway does not wait for a scale-up')
+      } else {
+        await waitAvailable(driver, 'scaler', 0)
+        await t.rejects(driver.upstream(ns, 'scaler'), { code: 'UNAVAILABLE' }, 'no replica → UNAVAILABLE')
+      }
       await driver.scale(ns, 'scaler', 1)
       await waitAvailable(driver, 'scaler', 1)
       const up = await driver.upstream(ns, 'scaler')

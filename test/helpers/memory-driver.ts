@@ -40,8 +40,14 @@ export class MemoryDriver implements Driver {
     return f
   }
 
+  private assertSecretsExist (fn: FunctionDeployment & { namespace: string }): void {
+    const missing = (fn.secrets ?? []).filter((s) => !this.secretValues.has(this.key(fn.namespace, s)))
+    if (missing.length > 0) throw invalid(`unable to fetch secrets: "${missing.join('", "')}" not found in namespace "${fn.namespace}"`)
+  }
+
   async deploy (fn: FunctionDeployment & { namespace: string }): Promise<void> {
     this.enter('deploy')
+    this.assertSecretsExist(fn)
     if (this.functions.has(this.key(fn.namespace, fn.service))) throw conflict(`function "${fn.service}" already exists`)
     const min = Number(fn.labels?.['com.openfaas.scale.min'] ?? '1')
     this.functions.set(this.key(fn.namespace, fn.service), { spec: fn, replicas: min > 0 ? min : 1, createdAt: new Date().toISOString() })
@@ -50,6 +56,7 @@ export class MemoryDriver implements Driver {
   async update (fn: FunctionDeployment & { namespace: string }): Promise<void> {
     this.enter('update')
     const f = this.get(fn.namespace, fn.service)
+    this.assertSecretsExist(fn)
     f.spec = fn
   }
 
