@@ -8,7 +8,8 @@ import type { CreateDriver } from '../src/core/driver.ts'
 type DriverModule = { createDriver: CreateDriver }
 
 export const BUILT_IN_DRIVERS: Readonly<Record<string, () => Promise<DriverModule>>> = {
-  local: async () => await import('./local/index.ts')
+  local: async () => await import('./local/index.ts'),
+  cloudrun: async () => await import('./cloudrun/index.ts')
 }
 
 export async function loadDriverFactory (name: string, importModule = async (id: string): Promise<unknown> => await import(id)): Promise<CreateDriver> {

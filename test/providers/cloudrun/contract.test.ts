@@ -1,0 +1,43 @@
+/*
+ * The shared driver contract against the Cloud Run backend over the Google fake, in both
+ * scaleToZero modes: 'native' (the default: Cloud Run scales to zero by itself and stays
+ * invocable) and 'gateway' (replicas 0 reads 0/0 and invocation waits for a scale-up).
+ */
+import t from 'tap'
+import { runDriverContract } from '../../driver-contract/suite.ts'
+import { startFakeGoogle, STARTUP_LINE } from '../../fakes/cloudrun/index.ts'
+import { startFunctionServer } from '../../fakes/cloudrun/function-server.ts'
+import { createDriver } from '../../../providers/cloudrun/index.ts'
+import { driverOptions, FakeTokens, IMAGE, NS } from './helpers.ts'
+
+const silent = { info () {}, warn () {}, error () {}, debug () {}, child () { return silent } }
+
+for (const mode of ['native', 'gateway'] as const) {
+  await runDriverContract(t, {
+    name: `cloudrun (${mode})`,
+    namespace: NS,
+    makeDriver: async () => {
+      const fn = await startFunctionServer()
+      const fake = await startFakeGoogle({ functionUrl: fn.url })
+      const tokens = new FakeTokens()
+      fn.acceptToken = (token) => tokens.minted.has(token)
+      const driver = await createDriver(driverOptions(fake, tokens, { scaleToZero: mode }),
+        { logger: silent, namespaces: [NS], execTimeoutMs: 5000 })
+      return {
+        driver,
+        cleanup: async () => {
+          await driver.close()
+          await fake.close()
+          await fn.close()
+        }
+      }
+    },
+    functionSpec: (name) => ({ service: name, image: IMAGE, envProcess: 'cat' }),
+    readyTimeoutMs: 3000,
+    capabilities: {
+      invoke: { body: 'hello', expectBody: (b) => JSON.parse(b).body === 'hello' },
+      logLine: STARTUP_LINE,
+      scaleToZero: mode === 'native' ? 'stays-available' : true
+    }
+  })
+}
