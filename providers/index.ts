@@ -9,7 +9,8 @@ type DriverModule = { createDriver: CreateDriver }
 
 export const BUILT_IN_DRIVERS: Readonly<Record<string, () => Promise<DriverModule>>> = {
   local: async () => await import('./local/index.ts'),
-  cloudrun: async () => await import('./cloudrun/index.ts')
+  cloudrun: async () => await import('./cloudrun/index.ts'),
+  kubernetes: async () => await import('./kubernetes/index.ts')
 }
 
 export async function loadDriverFactory (name: string, importModule = async (id: string): Promise<unknown> => await import(id)): Promise<CreateDriver> {

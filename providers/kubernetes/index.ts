@@ -1,0 +1,267 @@
+/*
+ * The kubernetes backend: each function is a Deployment plus a ClusterIP Service (mapping.ts),
+ * read back into FunctionStatus with where it runs (status.ts); scale through the /scale
+ * subresource; secrets as Opaque Secrets, logs from the function's pods and namespaces as
+ * labelled Kubernetes Namespaces (common/, shared with the tekton backend); invocations through
+ * the Service, a ready endpoint or the API server's proxy (invoke.ts). Only Deployments labelled
+ * app.kubernetes.io/managed-by=<managedBy> and faas_function are functions of this provider.
+ */
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
+import type { CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
+import { backendError, conflict, invalid, notFound } from '../../src/core/errors.ts'
+import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
+import { createKubeClients, type KubeClients } from './common/client.ts'
+import { isKubeCode, kubeCall, toProviderError } from './common/errors.ts'
+import { KubernetesNamespaceStore } from './common/namespaces.ts'
+import { openPodLogs } from './common/pod-logs.ts'
+import { KubernetesSecretStore } from './common/secrets.ts'
+import { UpstreamResolver } from './invoke.ts'
+import { buildDeployment, buildService, FUNCTION_LABEL, initialReplicas } from './mapping.ts'
+import { validateOptions, type KubernetesOptions } from './options.ts'
+import { podsByFunction, toFunctionStatus } from './status.ts'
+
+export type { KubernetesOptions } from './options.ts'
+
+type Deployment = FunctionDeployment & { namespace: string }
+
+/** Read-modify-write attempts when another writer changes the Deployment in between (409). */
+export const UPDATE_ATTEMPTS = 3
+const DEPLOYMENTS = 'deployments.apps'
+const SERVICES = 'services'
+
+export class KubernetesDriver implements Driver {
+  readonly kind = 'kubernetes'
+  readonly options: KubernetesOptions
+  readonly clients: KubeClients
+  readonly secrets: KubernetesSecretStore
+  readonly namespaces: KubernetesNamespaceStore
+  readonly resolver: UpstreamResolver
+  private readonly logger: DriverContext['logger']
+  private closed = false
+
+  constructor (options: KubernetesOptions, context: DriverContext, clients: KubeClients) {
+    this.options = options
+    this.clients = clients
+    this.logger = context.logger
+    this.secrets = new KubernetesSecretStore(clients.core, { managedBy: options.managedBy })
+    this.namespaces = new KubernetesNamespaceStore(clients.core, {
+      marker: options.namespaceLabel,
+      managedBy: options.managedBy,
+      configured: context.namespaces,
+      holdsWorkloads: async (ns) => (await this.listDeployments(ns, 1)).length > 0
+    })
+    const mode = options.invoke === 'auto' ? (clients.inCluster ? 'service' : 'proxy') : options.invoke
+    this.resolver = new UpstreamResolver(mode, options.clusterDomain, clients.config, clients.discovery)
+  }
+
+  private get selector (): string {
+    return `${FUNCTION_LABEL},${this.options.managedBy.key}=${this.options.managedBy.value}`
+  }
+
+  private assertOpen (): void {
+    if (this.closed) throw backendError('the kubernetes backend is closed')
+  }
+
+  private isFunction (dep: V1Deployment): boolean {
+    const labels = dep.metadata?.labels ?? {}
+    return labels[FUNCTION_LABEL] !== undefined && labels[this.options.managedBy.key] === this.options.managedBy.value
+  }
+
+  private missing (namespace: string, name: string): Error {
+    return notFound(`function "${name}" not found in namespace "${namespace}"`)
+  }
+
+  /** The function's Deployment; NOT_FOUND when absent or not one of ours. */
+  private async readDeployment (namespace: string, name: string): Promise<V1Deployment> {
+    let dep: V1Deployment
+    try {
+      dep = await this.clients.apps.readNamespacedDeployment({ name, namespace })
+    } catch (err) {
+      if (isKubeCode(err, 404)) throw this.missing(namespace, name)
+      throw toProviderError(err, { verb: 'get', resource: DEPLOYMENTS, namespace, name })
+    }
+    if (!this.isFunction(dep)) throw this.missing(namespace, name)
+    return dep
+  }
+
+  private async listDeployments (namespace: string, limit?: number): Promise<V1Deployment[]> {
+    const res = await kubeCall({ verb: 'list', resource: DEPLOYMENTS, namespace },
+      async () => await this.clients.apps.listNamespacedDeployment({ namespace, labelSelector: this.selector, ...(limit !== undefined ? { limit } : {}) }))
+    return res.items
+  }
+
+  private async listPods (namespace: string, selector: string): Promise<V1Pod[]> {
+    const res = await kubeCall({ verb: 'list', resource: 'pods', namespace },
+      async () => await this.clients.core.listNamespacedPod({ namespace, labelSelector: selector }))
+    return res.items
+  }
+
+  /** Secret types of the function's secrets; INVALID (400) when one is missing, as faas-netes. */
+  private async secretTypes (fn: Deployment): Promise<Map<string, string>> {
+    const found = await this.secrets.lookup(fn.namespace, [...new Set(fn.secrets ?? [])])
+    const out = new Map<string, string>()
+    for (const [name, type] of found) {
+      if (type === undefined) throw invalid(`unable to fetch secrets: secret "${name}" not found in namespace "${fn.namespace}"`)
+      out.set(name, type)
+    }
+    return out
+  }
+
+  async deploy (fn: Deployment): Promise<void> {
+    this.assertOpen()
+    const { namespace, service: name } = fn
+    const settings = { namespace, imagePullPolicy: this.options.imagePullPolicy, probe: this.options.probe, managedBy: this.options.managedBy }
+    // a bad spec is refused before anything is read or written
+    buildDeployment(fn, { ...settings, replicas: 1, secretTypes: new Map() })
+    const secretTypes = await this.secretTypes(fn)
+    const deployment = buildDeployment(fn, { ...settings, replicas: initialReplicas(fn), secretTypes })
+    try {
+      await this.clients.apps.createNamespacedDeployment({ namespace, body: deployment })
+    } catch (err) {
+      if (isKubeCode(err, 409)) throw conflict(`function "${name}" already exists in namespace "${namespace}"`)
+      throw toProviderError(err, { verb: 'create', resource: DEPLOYMENTS, namespace, name })
+    }
+    try {
+      await this.applyService(fn)
+    } catch (err) {
+      // no half-made functions: the Deployment goes again
+      await this.clients.apps.deleteNamespacedDeployment({ name, namespace }).catch((cleanupErr: unknown) => {
+        this.logger.error({ err: cleanupErr, function: name, namespace }, 'could not remove the Deployment after its Service failed')
+      })
+      throw err
+    }
+  }
+
+  /** Creates the Service, or brings an existing one (an earlier life's) to the spec. */
+  private async applyService (fn: Deployment): Promise<void> {
+    const { namespace, service: name } = fn
+    const body = buildService(fn, { namespace, managedBy: this.options.managedBy })
+    try {
+      await this.clients.core.createNamespacedService({ namespace, body })
+      return
+    } catch (err) {
+      if (!isKubeCode(err, 409)) throw toProviderError(err, { verb: 'create', resource: SERVICES, namespace, name })
+    }
+    for (let attempt = 1; ; attempt++) {
+      const cur = await kubeCall({ verb: 'get', resource: SERVICES, namespace, name },
+        async () => await this.clients.core.readNamespacedService({ name, namespace }))
+      try {
+        await this.clients.core.replaceNamespacedService({
+          name,
+          namespace,
+          // clusterIP is immutable: keep what the API server allocated
+          body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion }, spec: { ...body.spec, clusterIP: cur.spec?.clusterIP, clusterIPs: cur.spec?.clusterIPs } }
+        })
+        return
+      } catch (err) {
+        if (!isKubeCode(err, 409) || attempt >= UPDATE_ATTEMPTS) throw toProviderError(err, { verb: 'update', resource: SERVICES, namespace, name })
+      }
+    }
+  }
+
+  /** In-place rollout: the Deployment is replaced (PUT, with its resourceVersion), never deleted. */
+  async update (fn: Deployment): Promise<void> {
+    this.assertOpen()
+    const { namespace, service: name } = fn
+    const settings = { namespace, imagePullPolicy: this.options.imagePullPolicy, probe: this.options.probe, managedBy: this.options.managedBy }
+    buildDeployment(fn, { ...settings, replicas: 1, secretTypes: new Map() })
+    await this.readDeployment(namespace, name)
+    const secretTypes = await this.secretTypes(fn)
+    for (let attempt = 1; ; attempt++) {
+      const cur = await this.readDeployment(namespace, name)
+      const next = buildDeployment(fn, { ...settings, replicas: cur.spec?.replicas ?? 1, secretTypes, updatedAt: new Date().toISOString() })
+      next.metadata = { ...next.metadata, resourceVersion: cur.metadata?.resourceVersion }
+      try {
+        await this.clients.apps.replaceNamespacedDeployment({ name, namespace, body: next })
+        break
+      } catch (err) {
+        if (isKubeCode(err, 404)) throw this.missing(namespace, name)
+        if (!isKubeCode(err, 409) || attempt >= UPDATE_ATTEMPTS) throw toProviderError(err, { verb: 'update', resource: DEPLOYMENTS, namespace, name })
+      }
+    }
+    await this.applyService(fn)
+  }
+
+  async remove (namespace: string, name: string): Promise<void> {
+    this.assertOpen()
+    await this.readDeployment(namespace, name)
+    try {
+      await this.clients.apps.deleteNamespacedDeployment({ name, namespace })
+    } catch (err) {
+      if (isKubeCode(err, 404)) throw this.missing(namespace, name)
+      throw toProviderError(err, { verb: 'delete', resource: DEPLOYMENTS, namespace, name })
+    }
+    try {
+      await this.clients.core.deleteNamespacedService({ name, namespace })
+    } catch (err) {
+      if (!isKubeCode(err, 404)) throw toProviderError(err, { verb: 'delete', resource: SERVICES, namespace, name })
+    }
+  }
+
+  async list (namespace: string): Promise<FunctionStatus[]> {
+    this.assertOpen()
+    const deployments = await this.listDeployments(namespace)
+    if (deployments.length === 0) return []
+    const pods = podsByFunction(await this.listPods(namespace, FUNCTION_LABEL))
+    return deployments
+      .map((d) => toFunctionStatus(d, pods.get(d.metadata?.name ?? '') ?? [], this.options.managedBy))
+      .sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  async status (namespace: string, name: string): Promise<FunctionStatus> {
+    this.assertOpen()
+    const dep = await this.readDeployment(namespace, name)
+    const pods = await this.listPods(namespace, `${FUNCTION_LABEL}=${name}`)
+    return toFunctionStatus(dep, pods, this.options.managedBy)
+  }
+
+  async scale (namespace: string, name: string, replicas: number): Promise<void> {
+    this.assertOpen()
+    if (!Number.isInteger(replicas) || replicas < 0) throw invalid(`replicas must be an integer >= 0, got ${replicas}`)
+    await this.readDeployment(namespace, name)
+    try {
+      await this.clients.apps.patchNamespacedDeploymentScale({ name, namespace, body: { spec: { replicas } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+    } catch (err) {
+      if (isKubeCode(err, 404)) throw this.missing(namespace, name)
+      throw toProviderError(err, { verb: 'patch', resource: `${DEPLOYMENTS}/scale`, namespace, name })
+    }
+  }
+
+  async logs (query: LogQuery, signal: AbortSignal): Promise<AsyncIterable<LogMessage>> {
+    this.assertOpen()
+    await this.readDeployment(query.namespace, query.name)
+    return await openPodLogs(this.clients, {
+      namespace: query.namespace,
+      selector: `${FUNCTION_LABEL}=${query.name}`,
+      name: query.name,
+      container: query.name,
+      ...(query.instance !== undefined ? { instance: query.instance } : {}),
+      ...(query.since !== undefined ? { since: query.since } : {}),
+      ...(query.tail !== undefined ? { tail: query.tail } : {}),
+      follow: query.follow
+    }, signal, this.logger)
+  }
+
+  async upstream (namespace: string, name: string): Promise<Upstream> {
+    this.assertOpen()
+    const dep = await this.readDeployment(namespace, name)
+    const available = Math.min(dep.status?.availableReplicas ?? 0, dep.spec?.replicas ?? 1)
+    return await this.resolver.resolve(namespace, name, available)
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+  }
+}
+
+export async function createDriver (options: Record<string, unknown>, context: DriverContext): Promise<KubernetesDriver> {
+  const opts = validateOptions(options)
+  const clients = createKubeClients(opts)
+  const driver = new KubernetesDriver(opts, context, clients)
+  context.logger.info({ server: clients.server, inCluster: clients.inCluster, invoke: driver.resolver.resolvedMode }, 'kubernetes backend ready')
+  return driver
+}
+createDriver satisfies CreateDriver
+

@@ -1,0 +1,174 @@
+/*
+ * FunctionDeployment → Deployment + ClusterIP Service, as faas-netes maps them (contract §10):
+ * label faas_function, port 8080 named http, envProcess → env fprocess, envVars sorted, labels and
+ * annotations on Deployment, pod template and Service, limits/requests as quantities (a bad one is
+ * 400), readOnlyRootFilesystem with a writable emptyDir at /tmp, constraints → nodeSelector,
+ * secrets projected read-only at /var/openfaas/secrets/NAME (docker-config Secrets become
+ * imagePullSecrets), readiness/liveness probes, RollingUpdate with maxUnavailable 0. Pure: no I/O.
+ */
+import type {
+  V1Container, V1Deployment, V1EnvVar, V1Probe, V1ResourceRequirements, V1Service, V1Volume, V1VolumeMount
+} from '@kubernetes/client-node'
+import { invalid } from '../../src/core/errors.ts'
+import type { FunctionDeployment, FunctionResources } from '../../src/core/types.ts'
+import type { Label } from './common/secrets.ts'
+import type { ImagePullPolicy, ProbeOptions } from './options.ts'
+
+export const FUNCTION_LABEL = 'faas_function'
+export const FUNCTION_PORT = 8080
+export const SECRETS_MOUNT_PATH = '/var/openfaas/secrets'
+export const SCALE_MIN_LABEL = 'com.openfaas.scale.min'
+/** faas-bridge's own keys on status annotations and pod templates */
+export const ANNOTATION_PREFIX = 'faas-bridge.dev/'
+/** set on the pod template by every update: a new value rolls the pods, as faas-netes' uid label */
+export const UPDATED_AT_ANNOTATION = `${ANNOTATION_PREFIX}updated-at`
+export const PROMETHEUS_SCRAPE = 'prometheus.io.scrape'
+export const DOCKER_CONFIG_TYPES: ReadonlySet<string> = new Set(['kubernetes.io/dockerconfigjson', 'kubernetes.io/dockercfg'])
+const RESOURCE_KEYS: ReadonlyArray<keyof FunctionResources> = ['memory', 'cpu', 'nvidia.com/gpu', 'amd.com/gpu', 'intel.com/gpu']
+/** resource.Quantity's grammar: a signed decimal and a binary-SI, decimal-SI or exponent suffix */
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?\d+)?$/
+
+export interface MappingSettings {
+  namespace: string
+  replicas: number
+  imagePullPolicy: ImagePullPolicy
+  probe: ProbeOptions
+  managedBy: Label
+  /** secret name → type, for every secret the function names (all exist) */
+  secretTypes: ReadonlyMap<string, string>
+  /** set on update to roll the pods */
+  updatedAt?: string
+}
+
+/** Initial replicas: label com.openfaas.scale.min when it is > 0, else 1 (as faas-netes). */
+export function initialReplicas (fn: FunctionDeployment): number {
+  const n = Number(fn.labels?.[SCALE_MIN_LABEL] ?? '')
+  return Number.isInteger(n) && n > 0 ? n : 1
+}
+
+function resources (field: 'limits' | 'requests', r: FunctionResources | undefined): Record<string, string> | undefined {
+  if (r === undefined) return undefined
+  const out: Record<string, string> = {}
+  for (const key of RESOURCE_KEYS) {
+    const v = r[key]
+    if (v === undefined || v === '') continue
+    if (typeof v !== 'string' || !QUANTITY.test(v.trim())) {
+      throw invalid(`${field}.${key}: "${String(v)}" is not a Kubernetes quantity (e.g. "128Mi", "100m", "0.5")`)
+    }
+    out[key] = v.trim()
+  }
+  return Object.keys(out).length > 0 ? out : undefined
+}
+
+/** "key=value" (or "key==value") constraints → nodeSelector. */
+export function nodeSelector (constraints: readonly string[] | undefined): Record<string, string> | undefined {
+  if (constraints === undefined || constraints.length === 0) return undefined
+  const out: Record<string, string> = {}
+  for (const c of constraints) {
+    const m = /^\s*([^=\s]+)\s*==?\s*(\S*)\s*$/.exec(c)
+    if (m === null) throw invalid(`constraint "${c}" must be "key=value" (a node label)`)
+    out[m[1] as string] = m[2] as string
+  }
+  return out
+}
+
+function probe (p: ProbeOptions): V1Probe | undefined {
+  const timing = {
+    initialDelaySeconds: p.initialDelaySeconds,
+    periodSeconds: p.periodSeconds,
+    timeoutSeconds: p.timeoutSeconds,
+    failureThreshold: p.failureThreshold
+  }
+  if (p.type === 'http') return { httpGet: { path: p.path, port: FUNCTION_PORT, scheme: 'HTTP' }, ...timing }
+  if (p.type === 'exec') return { exec: { command: ['cat', '/tmp/.lock'] }, ...timing }
+  return undefined
+}
+
+function env (fn: FunctionDeployment): V1EnvVar[] {
+  const vars = { ...(fn.envVars ?? {}) }
+  if (fn.envProcess !== undefined && fn.envProcess !== '') vars.fprocess = fn.envProcess
+  return Object.keys(vars).sort().map((name) => ({ name, value: vars[name] as string }))
+}
+
+export function userAnnotations (fn: FunctionDeployment): Record<string, string> {
+  const out = { ...(fn.annotations ?? {}) }
+  for (const k of Object.keys(out)) if (k.startsWith(ANNOTATION_PREFIX)) delete out[k]
+  if (out[PROMETHEUS_SCRAPE] === undefined) out[PROMETHEUS_SCRAPE] = 'false'
+  return out
+}
+
+function podLabels (fn: FunctionDeployment, managedBy: Label): Record<string, string> {
+  return { ...(fn.labels ?? {}), [FUNCTION_LABEL]: fn.service, [managedBy.key]: managedBy.value }
+}
+
+export function buildDeployment (fn: FunctionDeployment, s: MappingSettings): V1Deployment {
+  const limits = resources('limits', fn.limits)
+  const requests = resources('requests', fn.requests)
+  const selector = nodeSelector(fn.constraints)
+  const annotations = userAnnotations(fn)
+  const labels = podLabels(fn, s.managedBy)
+  const volumes: V1Volume[] = []
+  const mounts: V1VolumeMount[] = []
+  const secrets = [...new Set(fn.secrets ?? [])].sort()
+  const pullSecrets = secrets.filter((n) => DOCKER_CONFIG_TYPES.has(s.secretTypes.get(n) ?? ''))
+  const projected = secrets.filter((n) => !DOCKER_CONFIG_TYPES.has(s.secretTypes.get(n) ?? ''))
+  if (projected.length > 0) {
+    const volume = `${fn.service}-projected-secrets`
+    volumes.push({ name: volume, projected: { sources: projected.map((name) => ({ secret: { name } })) } })
+    mounts.push({ name: volume, mountPath: SECRETS_MOUNT_PATH, readOnly: true })
+  }
+  if (fn.readOnlyRootFilesystem === true) {
+    volumes.push({ name: 'temp', emptyDir: {} })
+    mounts.push({ name: 'temp', mountPath: '/tmp' })
+  }
+  const res: V1ResourceRequirements = {}
+  if (limits !== undefined) res.limits = limits
+  if (requests !== undefined) res.requests = requests
+  const check = probe(s.probe)
+  const container: V1Container = {
+    name: fn.service,
+    image: fn.image,
+    imagePullPolicy: s.imagePullPolicy,
+    ports: [{ name: 'http', containerPort: FUNCTION_PORT, protocol: 'TCP' }],
+    env: env(fn),
+    resources: res,
+    ...(check !== undefined ? { readinessProbe: check, livenessProbe: check } : {}),
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: fn.readOnlyRootFilesystem === true },
+    ...(mounts.length > 0 ? { volumeMounts: mounts } : {})
+  }
+  const templateAnnotations = s.updatedAt !== undefined ? { ...annotations, [UPDATED_AT_ANNOTATION]: s.updatedAt } : annotations
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: fn.service, namespace: s.namespace, labels, annotations },
+    spec: {
+      replicas: s.replicas,
+      selector: { matchLabels: { [FUNCTION_LABEL]: fn.service } },
+      revisionHistoryLimit: 10,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels, annotations: templateAnnotations },
+        spec: {
+          containers: [container],
+          enableServiceLinks: false,
+          ...(volumes.length > 0 ? { volumes } : {}),
+          ...(selector !== undefined ? { nodeSelector: selector } : {}),
+          ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {})
+        }
+      }
+    }
+  }
+}
+
+export function buildService (fn: FunctionDeployment, s: Pick<MappingSettings, 'namespace' | 'managedBy'>): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: fn.service, namespace: s.namespace, labels: podLabels(fn, s.managedBy), annotations: userAnnotations(fn) },
+    spec: {
+      type: 'ClusterIP',
+      selector: { [FUNCTION_LABEL]: fn.service },
+      ports: [{ name: 'http', port: FUNCTION_PORT, targetPort: FUNCTION_PORT, protocol: 'TCP' }]
+    }
+  }
+}

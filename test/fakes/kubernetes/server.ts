@@ -1,0 +1,633 @@
+/*
+ * A wire-level fake of the Kubernetes API server for the kubernetes backend's tests: node:http on
+ * 127.0.0.1:0, the real REST paths of the resources the backend uses (apps/v1 deployments and their
+ * /scale subresource, v1 namespaces, services, secrets, pods, pods/log, discovery.k8s.io/v1
+ * endpointslices, the service proxy), Status error bodies, resourceVersion conflicts, JSON and
+ * merge patches, label selectors and ?watch=true streams. A bearer token is required. Tests can
+ * refuse a verb on a resource (RBAC), hold pods Pending, crash containers, append pod log lines and
+ * point a Service's proxy at a real HTTP server on loopback.
+ *
+ * Simplifications (honest list): strategic merge patch is applied as a merge patch; deleting a
+ * namespace removes its contents at once (no Terminating phase); EndpointSlices are computed from
+ * Pods on every read; watches without a resourceVersion replay current objects as ADDED, with one
+ * only stream later changes (no history, so no 410 Gone).
+ */
+import http from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { FakeController, DEPLOYMENTS, PODS, type CrashReport } from './controller.ts'
+import { jsonPatch, mergePatch, PatchError } from './patch.ts'
+import { matches, matchesMap, parseSelector, type Requirement } from './selectors.ts'
+import { ObjectStore, StoreError, type KubeObject, type StoreEvent } from './store.ts'
+
+export const DEFAULT_READY_DELAY_MS = 30
+export const FAKE_TOKEN = 'fake-kubernetes-token'
+const MAX_BODY_BYTES = 4 * 1024 * 1024
+
+interface ResourceInfo {
+  /** store table */
+  table: string
+  kind: string
+  apiVersion: string
+  /** plural.group as API messages name it */
+  qualified: string
+  group: string
+  plural: string
+  namespaced: boolean
+}
+
+const RESOURCES: Record<string, ResourceInfo> = {
+  'v1/namespaces': { table: 'namespaces', kind: 'Namespace', apiVersion: 'v1', qualified: 'namespaces', group: '', plural: 'namespaces', namespaced: false },
+  'v1/services': { table: 'services', kind: 'Service', apiVersion: 'v1', qualified: 'services', group: '', plural: 'services', namespaced: true },
+  'v1/secrets': { table: 'secrets', kind: 'Secret', apiVersion: 'v1', qualified: 'secrets', group: '', plural: 'secrets', namespaced: true },
+  'v1/pods': { table: PODS, kind: 'Pod', apiVersion: 'v1', qualified: 'pods', group: '', plural: 'pods', namespaced: true },
+  'apps/v1/deployments': { table: DEPLOYMENTS, kind: 'Deployment', apiVersion: 'apps/v1', qualified: 'deployments.apps', group: 'apps', plural: 'deployments', namespaced: true },
+  'discovery.k8s.io/v1/endpointslices': { table: 'endpointslices', kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', qualified: 'endpointslices.discovery.k8s.io', group: 'discovery.k8s.io', plural: 'endpointslices', namespaced: true }
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?\d+)?$/
+
+class HttpError extends Error {
+  readonly code: number
+  readonly reason: string
+  readonly details: Record<string, unknown> | undefined
+  constructor (code: number, reason: string, message: string, details?: Record<string, unknown>) {
+    super(message)
+    this.code = code
+    this.reason = reason
+    this.details = details
+  }
+}
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  query: string
+  contentType: string | undefined
+}
+
+interface Route {
+  res: ResourceInfo
+  namespace: string | undefined
+  name: string | undefined
+  sub: string[]
+}
+
+export interface FakeKubernetesOptions {
+  /** delay between controller steps: a new Pod is Running and ready about two steps after it is asked for */
+  readyDelayMs?: number
+  token?: string
+  /** the user named in 403 messages */
+  user?: string
+}
+
+function labelProblem (labels: unknown): string | undefined {
+  if (labels === undefined || labels === null) return undefined
+  for (const [k, v] of Object.entries(labels as Record<string, unknown>)) {
+    const name = k.includes('/') ? k.slice(k.indexOf('/') + 1) : k
+    const prefix = k.includes('/') ? k.slice(0, k.indexOf('/')) : undefined
+    if (name.length > 63 || !LABEL_NAME.test(name) || (prefix !== undefined && !DNS1123_SUBDOMAIN.test(prefix))) {
+      return `metadata.labels: Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.'`
+    }
+    if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v)) {
+      return `metadata.labels: Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`
+    }
+  }
+  return undefined
+}
+
+export class FakeKubernetes {
+  readonly store = new ObjectStore()
+  readonly controller: FakeController
+  readonly token: string
+  readonly requests: RecordedRequest[] = []
+  /** called as each request arrives, before it is served (tests inject concurrent writers here) */
+  onRequest: ((r: RecordedRequest) => void) | undefined
+  private readonly user: string
+  private readonly server: http.Server
+  private readonly denied = new Set<string>()
+  private readonly backends = new Map<string, string>()
+  private readonly streams = new Set<ServerResponse>()
+  private port = 0
+
+  constructor (opts: FakeKubernetesOptions = {}) {
+    this.token = opts.token ?? FAKE_TOKEN
+    this.user = opts.user ?? 'system:serviceaccount:openfaas:faas-bridge'
+    this.controller = new FakeController(this.store, opts.readyDelayMs ?? DEFAULT_READY_DELAY_MS)
+    this.server = http.createServer((req, res) => { this.handle(req, res) })
+  }
+
+  get url (): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  async start (): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(0, '127.0.0.1', () => { resolve() })
+    })
+    this.port = (this.server.address() as AddressInfo).port
+    return this
+  }
+
+  async close (): Promise<void> {
+    this.controller.close()
+    for (const s of this.streams) s.destroy()
+    this.server.closeAllConnections()
+    await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
+  }
+
+  /** A kubeconfig (YAML is a superset of JSON) for this server with a bearer token. */
+  kubeconfig (contextName = 'fake'): string {
+    return JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      // client-node refuses plain http unless TLS verification is off, as for any non-TLS server
+      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'fake', user: { token: this.token } }],
+      contexts: [{ name: contextName, context: { cluster: 'fake', user: 'fake' } }],
+      'current-context': contextName
+    }, null, 2)
+  }
+
+  // --- test controls ---
+
+  /** RBAC: refuse `verb` ("create", "patch", ...) on `resource` ("deployments", "deployments/scale", "secrets"...) */
+  deny (verb: string, resource: string): void {
+    this.denied.add(`${verb} ${resource}`)
+  }
+
+  allow (verb: string, resource: string): void {
+    this.denied.delete(`${verb} ${resource}`)
+  }
+
+  /** Where the service proxy sends requests for this Service (a real server on loopback). */
+  setServiceBackend (namespace: string, service: string, url: string): void {
+    this.backends.set(`${namespace}/${service}`, url)
+  }
+
+  createNamespace (name: string, labels?: Record<string, string>): KubeObject {
+    return this.store.create('namespaces', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(labels !== undefined ? { labels } : {}) }, status: { phase: 'Active' } })
+  }
+
+  /** Pods of a function (label faas_function), sorted by name. */
+  pods (namespace: string, fn: string): KubeObject[] {
+    return this.store.list(PODS, namespace).filter((p) => p.metadata.labels?.faas_function === fn)
+  }
+
+  appendLog (namespace: string, pod: string, text: string, time?: Date): void {
+    this.controller.appendLog(namespace, pod, text, time)
+  }
+
+  crash (namespace: string, pod: string, report: CrashReport): void {
+    this.controller.crash(namespace, pod, report)
+  }
+
+  /** Keep a Deployment's new pods Pending (not ready) until released. */
+  holdPods (namespace: string, deployment: string, on: boolean): void {
+    this.controller.hold(namespace, deployment, on)
+  }
+
+  requestsTo (pattern: RegExp): RecordedRequest[] {
+    return this.requests.filter((r) => pattern.test(`${r.method} ${r.path}`))
+  }
+
+  // --- HTTP ---
+
+  private handle (req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://fake')
+    const recorded = { method: req.method ?? 'GET', path: url.pathname, query: url.search, contentType: req.headers['content-type'] }
+    this.requests.push(recorded)
+    this.onRequest?.(recorded)
+    if (req.headers.authorization !== `Bearer ${this.token}`) {
+      req.resume()
+      this.sendStatus(res, new HttpError(401, 'Unauthorized', 'Unauthorized'))
+      return
+    }
+    this.route(req, res, url).catch((err: unknown) => {
+      if (err instanceof HttpError) this.sendStatus(res, err)
+      else if (err instanceof StoreError) this.sendStatus(res, new HttpError(err.code, err.reason, err.message))
+      else this.sendStatus(res, new HttpError(500, 'InternalError', (err as Error).message))
+    })
+  }
+
+  private sendStatus (res: ServerResponse, err: HttpError): void {
+    if (res.headersSent) {
+      res.destroy()
+      return
+    }
+    this.sendJson(res, err.code, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: err.message,
+      reason: err.reason,
+      ...(err.details !== undefined ? { details: err.details } : {}),
+      code: err.code
+    })
+  }
+
+  private sendJson (res: ServerResponse, code: number, body: unknown): void {
+    const text = JSON.stringify(body)
+    res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+    res.end(text)
+  }
+
+  private parseRoute (pathname: string): Route {
+    const parts = pathname.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p))
+    let gv: string
+    let rest: string[]
+    if (parts[0] === 'api' && parts[1] === 'v1') {
+      gv = 'v1'
+      rest = parts.slice(2)
+    } else if (parts[0] === 'apis' && parts.length >= 3) {
+      gv = `${parts[1] as string}/${parts[2] as string}`
+      rest = parts.slice(3)
+    } else {
+      throw new HttpError(404, 'NotFound', 'the server could not find the requested resource')
+    }
+    let namespace: string | undefined
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      namespace = rest[1]
+      rest = rest.slice(2)
+    }
+    const res = RESOURCES[`${gv}/${rest[0] ?? ''}`]
+    if (res === undefined || (res.namespaced && namespace === undefined && rest.length > 1)) {
+      throw new HttpError(404, 'NotFound', 'the server could not find the requested resource')
+    }
+    return { res, namespace, name: rest[1], sub: rest.slice(2) }
+  }
+
+  private authorize (verb: string, route: Route, sub?: string): void {
+    const resource = sub === undefined ? route.res.plural : `${route.res.plural}/${sub}`
+    if (!this.denied.has(`${verb} ${resource}`)) return
+    const group = route.res.group === '' ? '""' : `"${route.res.group}"`
+    const where = route.namespace !== undefined ? ` in the namespace "${route.namespace}"` : ' at the cluster scope'
+    const nameText = route.name !== undefined ? `${route.res.qualified} "${route.name}"` : route.res.qualified
+    throw new HttpError(403, 'Forbidden',
+      `${nameText} is forbidden: User "${this.user}" cannot ${verb} resource "${resource}" in API group ${group}${where}`,
+      { ...(route.name !== undefined ? { name: route.name } : {}), group: route.res.group, kind: route.res.plural })
+  }
+
+  private async readBody (req: IncomingMessage): Promise<unknown> {
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const c of req) {
+      size += (c as Buffer).length
+      if (size > MAX_BODY_BYTES) throw new HttpError(413, 'RequestEntityTooLarge', 'request entity too large')
+      chunks.push(c as Buffer)
+    }
+    const text = Buffer.concat(chunks).toString('utf8')
+    try {
+      return JSON.parse(text)
+    } catch {
+      throw new HttpError(400, 'BadRequest', `the body of the request was in an unknown format - accepted media types include: application/json`)
+    }
+  }
+
+  private async route (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const route = this.parseRoute(url.pathname)
+    const method = req.method ?? 'GET'
+    const q = url.searchParams
+    const { res: info, namespace, name, sub } = route
+    if (info.namespaced && namespace !== undefined && method !== 'GET' && method !== 'DELETE' && this.store.get('namespaces', undefined, namespace) === undefined) {
+      throw new HttpError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })
+    }
+    if (info.plural === 'services' && name !== undefined && sub[0] === 'proxy') {
+      this.authorize(method === 'GET' ? 'get' : 'create', { ...route, name: name.split(':')[0] }, 'proxy')
+      await this.proxy(req, res, namespace as string, name, sub.slice(1), url.search)
+      return
+    }
+    if (info.plural === 'pods' && name !== undefined && sub[0] === 'log') {
+      this.authorize('get', route, 'log')
+      this.podLog(res, namespace as string, name, q)
+      return
+    }
+    if (info.plural === 'deployments' && name !== undefined && sub[0] === 'scale') {
+      await this.scale(req, res, route, method)
+      return
+    }
+    if (sub.length > 0) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource')
+    if (name === undefined) {
+      if (method === 'GET') {
+        const watch = q.get('watch') === 'true' || q.get('watch') === '1'
+        this.authorize(watch ? 'watch' : 'list', route)
+        const selector = this.selector(q)
+        if (watch) this.watch(req, res, info, namespace, selector, q)
+        else this.sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: info.apiVersion, metadata: { resourceVersion: this.store.resourceVersion }, items: this.listObjects(info, namespace, selector) })
+        return
+      }
+      if (method === 'POST') {
+        this.authorize('create', route)
+        const body = await this.readBody(req) as KubeObject
+        this.validate(info, namespace, body)
+        const created = this.store.create(info.table, info.qualified, this.normalise(info, namespace, body))
+        this.sendJson(res, 201, created)
+        return
+      }
+      throw new HttpError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`)
+    }
+    switch (method) {
+      case 'GET': {
+        this.authorize('get', route)
+        const obj = this.store.get(info.table, namespace, name)
+        if (obj === undefined) throw this.notFound(info, name)
+        this.sendJson(res, 200, obj)
+        return
+      }
+      case 'PUT': {
+        this.authorize('update', route)
+        const body = await this.readBody(req) as KubeObject
+        if (body?.metadata?.name !== name) throw new HttpError(400, 'BadRequest', `the name of the object (${String(body?.metadata?.name)}) does not match the name on the URL (${name})`)
+        this.validate(info, namespace, body)
+        this.sendJson(res, 200, this.store.update(info.table, info.qualified, this.normalise(info, namespace, body)))
+        return
+      }
+      case 'PATCH': {
+        this.authorize('patch', route)
+        const cur = this.store.get(info.table, namespace, name)
+        if (cur === undefined) throw this.notFound(info, name)
+        const patched = this.applyPatch(req, cur, await this.readBody(req)) as KubeObject
+        this.validate(info, namespace, patched)
+        this.sendJson(res, 200, this.store.update(info.table, info.qualified, this.normalise(info, namespace, patched)))
+        return
+      }
+      case 'DELETE': {
+        this.authorize('delete', route)
+        if (info.table === 'namespaces') this.store.deleteNamespaceContents(name)
+        const gone = this.store.delete(info.table, info.qualified, namespace, name)
+        this.sendJson(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: info.group, kind: info.plural, uid: gone.metadata.uid } })
+        return
+      }
+    }
+    throw new HttpError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`)
+  }
+
+  private notFound (info: ResourceInfo, name: string): HttpError {
+    return new HttpError(404, 'NotFound', `${info.qualified} "${name}" not found`, { name, group: info.group, kind: info.plural })
+  }
+
+  private selector (q: URLSearchParams): Requirement[] {
+    try {
+      const reqs = parseSelector(q.get('labelSelector'))
+      const field = q.get('fieldSelector')
+      if (field !== null && field !== '') {
+        const m = /^metadata\.name=(.+)$/.exec(field)
+        if (m === null) throw new Error(`field label not supported: ${field}`)
+        reqs.push({ op: 'eq', key: '\u0000metadata.name', value: m[1] as string })
+      }
+      return reqs
+    } catch (err) {
+      throw new HttpError(400, 'BadRequest', (err as Error).message)
+    }
+  }
+
+  private selects (reqs: Requirement[], obj: KubeObject): boolean {
+    return matches(reqs, { ...(obj.metadata.labels ?? {}), '\u0000metadata.name': obj.metadata.name })
+  }
+
+  private listObjects (info: ResourceInfo, namespace: string | undefined, reqs: Requirement[]): KubeObject[] {
+    const all = info.table === 'endpointslices' ? this.endpointSlices(namespace) : this.store.list(info.table, namespace)
+    return all.filter((o) => this.selects(reqs, o))
+  }
+
+  private validate (info: ResourceInfo, namespace: string | undefined, body: KubeObject): void {
+    if (typeof body !== 'object' || body === null || typeof body.metadata !== 'object' || body.metadata === null) {
+      throw new HttpError(400, 'BadRequest', 'the object has no metadata')
+    }
+    if (info.namespaced && body.metadata.namespace !== undefined && body.metadata.namespace !== namespace) {
+      throw new HttpError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request')
+    }
+    const name = body.metadata.name
+    const invalid = (msg: string): HttpError => new HttpError(422, 'Invalid', `${info.kind}${info.group !== '' ? '.' + info.group : ''} "${String(name)}" is invalid: ${msg}`,
+      { name, group: info.group, kind: info.kind, causes: [{ reason: 'FieldValueInvalid', message: msg }] })
+    if (typeof name !== 'string' || name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
+      throw invalid(`metadata.name: Invalid value: "${String(name)}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`)
+    }
+    const lp = labelProblem(body.metadata.labels)
+    if (lp !== undefined) throw invalid(lp)
+    if (info.kind === 'Deployment') {
+      const template = body.spec?.template
+      const lt = labelProblem(template?.metadata?.labels)
+      if (lt !== undefined) throw invalid(`spec.template.${lt}`)
+      if (!matchesMap(body.spec?.selector?.matchLabels, template?.metadata?.labels)) {
+        throw invalid('spec.template.metadata.labels: Invalid value: `selector` does not match template `labels`')
+      }
+      const containers = template?.spec?.containers
+      if (!Array.isArray(containers) || containers.length === 0) throw invalid('spec.template.spec.containers: Required value')
+      for (const c of containers) {
+        for (const kind of ['limits', 'requests']) {
+          for (const [k, v] of Object.entries((c?.resources?.[kind] ?? {}) as Record<string, unknown>)) {
+            if (typeof v !== 'string' || !QUANTITY.test(v)) {
+              throw new HttpError(400, 'BadRequest', `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' (${kind}.${k})`)
+            }
+          }
+        }
+      }
+      const replicas = body.spec?.replicas
+      if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) throw invalid('spec.replicas: Invalid value: must be greater than or equal to 0')
+    }
+  }
+
+  private normalise (info: ResourceInfo, namespace: string | undefined, body: KubeObject): KubeObject {
+    const obj = structuredClone(body)
+    obj.apiVersion = info.apiVersion
+    obj.kind = info.kind
+    if (info.namespaced) obj.metadata.namespace = namespace
+    if (info.kind === 'Deployment') obj.spec = { replicas: 1, ...obj.spec }
+    if (info.kind === 'Secret') {
+      const data: Record<string, string> = { ...(obj.data ?? {}) }
+      for (const [k, v] of Object.entries((obj.stringData ?? {}) as Record<string, string>)) data[k] = Buffer.from(v).toString('base64')
+      delete obj.stringData
+      obj.data = data
+      obj.type ??= 'Opaque'
+    }
+    if (info.kind === 'Service') obj.spec = { type: 'ClusterIP', clusterIP: '10.96.0.' + String(10 + (obj.metadata.name.length % 200)), ...obj.spec }
+    if (info.kind === 'Namespace') obj.status = { phase: 'Active' }
+    return obj
+  }
+
+  private applyPatch (req: IncomingMessage, cur: unknown, patch: unknown): unknown {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim()
+    try {
+      if (type === 'application/json-patch+json') return jsonPatch(cur, patch)
+      if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') return mergePatch(cur, patch)
+    } catch (err) {
+      if (err instanceof PatchError) throw new HttpError(422, 'Invalid', err.message)
+      throw err
+    }
+    throw new HttpError(415, 'UnsupportedMediaType', `the server does not support the media type ${String(type)} for a patch`)
+  }
+
+  // --- deployments/scale ---
+
+  private async scale (req: IncomingMessage, res: ServerResponse, route: Route, method: string): Promise<void> {
+    const namespace = route.namespace as string
+    const name = route.name as string
+    const toScale = (d: KubeObject): Record<string, unknown> => ({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name, namespace, uid: d.metadata.uid, resourceVersion: d.metadata.resourceVersion, creationTimestamp: d.metadata.creationTimestamp },
+      spec: { replicas: d.spec?.replicas ?? 1 },
+      status: { replicas: d.status?.replicas ?? 0, selector: Object.entries(d.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',') }
+    })
+    const verb = method === 'GET' ? 'get' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : ''
+    if (verb === '') throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+    this.authorize(verb, route, 'scale')
+    const dep = this.store.get(DEPLOYMENTS, namespace, name)
+    if (dep === undefined) throw this.notFound(route.res, name)
+    if (method === 'GET') {
+      this.sendJson(res, 200, toScale(dep))
+      return
+    }
+    const body = await this.readBody(req)
+    const next = (method === 'PUT' ? body : this.applyPatch(req, toScale(dep), body)) as { metadata?: { resourceVersion?: string }, spec?: { replicas?: unknown } }
+    const replicas = next?.spec?.replicas
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw new HttpError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${String(replicas)}: must be greater than or equal to 0`)
+    }
+    const rv = method === 'PUT' ? next.metadata?.resourceVersion : undefined
+    const updated = this.store.update(DEPLOYMENTS, route.res.qualified, { ...dep, metadata: { ...dep.metadata, resourceVersion: rv }, spec: { ...dep.spec, replicas } })
+    this.sendJson(res, 200, toScale(updated))
+  }
+
+  // --- watch ---
+
+  private watch (req: IncomingMessage, res: ServerResponse, info: ResourceInfo, namespace: string | undefined, reqs: Requirement[], q: URLSearchParams): void {
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+    this.streams.add(res)
+    const send = (type: string, object: KubeObject): void => { res.write(JSON.stringify({ type, object }) + '\n') }
+    const rv = q.get('resourceVersion')
+    if (rv === null || rv === '' || rv === '0') {
+      for (const o of this.listObjects(info, namespace, reqs)) send('ADDED', o)
+    }
+    const onChange = (ev: StoreEvent): void => {
+      if (ev.resource !== info.table) return
+      if (namespace !== undefined && ev.object.metadata.namespace !== namespace) return
+      if (!this.selects(reqs, ev.object)) return
+      send(ev.type, ev.object)
+    }
+    this.store.events.on('change', onChange)
+    const timeout = Number(q.get('timeoutSeconds') ?? '0')
+    const timer = timeout > 0 ? setTimeout(() => { res.end() }, timeout * 1000) : undefined
+    timer?.unref()
+    res.once('close', () => {
+      this.store.events.off('change', onChange)
+      if (timer !== undefined) clearTimeout(timer)
+      this.streams.delete(res)
+    })
+    req.resume()
+  }
+
+  // --- pods/log ---
+
+  private podLog (res: ServerResponse, namespace: string, name: string, q: URLSearchParams): void {
+    const pod = this.store.get(PODS, namespace, name)
+    if (pod === undefined) throw this.notFound(RESOURCES['v1/pods'] as ResourceInfo, name)
+    const containers: string[] = (pod.spec?.containers ?? []).map((c: { name: string }) => c.name)
+    const container = q.get('container') ?? containers[0]
+    if (container === undefined || !containers.includes(container)) {
+      throw new HttpError(400, 'BadRequest', `container ${String(container)} is not valid for pod ${name}`)
+    }
+    if (pod.status?.phase !== 'Running') {
+      throw new HttpError(400, 'BadRequest', `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`)
+    }
+    const key = `${namespace}/${name}`
+    let lines = [...(this.controller.logs.get(key) ?? [])]
+    const sinceTime = q.get('sinceTime')
+    const sinceSeconds = q.get('sinceSeconds')
+    if (sinceTime !== null && sinceSeconds !== null) throw new HttpError(422, 'Invalid', 'at most one of sinceTime or sinceSeconds may be specified')
+    const since = sinceTime !== null ? Date.parse(sinceTime) : sinceSeconds !== null ? Date.now() - Number(sinceSeconds) * 1000 : undefined
+    if (since !== undefined && Number.isNaN(since)) throw new HttpError(400, 'BadRequest', `invalid sinceTime ${String(sinceTime)}`)
+    if (since !== undefined) lines = lines.filter((l) => l.time.getTime() >= since)
+    const tail = q.get('tailLines')
+    if (tail !== null && Number(tail) >= 0) lines = Number(tail) === 0 ? [] : lines.slice(-Number(tail))
+    const stamps = q.get('timestamps') === 'true'
+    const format = (l: { time: Date, text: string }): string =>
+      (stamps ? l.time.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z') + ' ' : '') + l.text + '\n'
+    res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' })
+    for (const l of lines) res.write(format(l))
+    if (q.get('follow') !== 'true') {
+      res.end()
+      return
+    }
+    this.streams.add(res)
+    const onAppend = (k: string, line: { time: Date, text: string }): void => { if (k === key) res.write(format(line)) }
+    const onEnd = (k: string): void => { if (k === key) res.end() }
+    this.controller.logEvents.on('append', onAppend)
+    this.controller.logEvents.on('end', onEnd)
+    res.once('close', () => {
+      this.controller.logEvents.off('append', onAppend)
+      this.controller.logEvents.off('end', onEnd)
+      this.streams.delete(res)
+    })
+  }
+
+  // --- endpointslices (computed) and the service proxy ---
+
+  private readyPods (namespace: string, selector: Record<string, string> | undefined): KubeObject[] {
+    return this.store.list(PODS, namespace).filter((p) => matchesMap(selector, p.metadata.labels) && p.status?.podIP !== undefined)
+  }
+
+  private endpointSlices (namespace: string | undefined): KubeObject[] {
+    return this.store.list('services', namespace).map((svc) => ({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: `${svc.metadata.name}-fake1`,
+        namespace: svc.metadata.namespace,
+        resourceVersion: this.store.resourceVersion,
+        labels: { 'kubernetes.io/service-name': svc.metadata.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' }
+      },
+      addressType: 'IPv4',
+      endpoints: this.readyPods(svc.metadata.namespace as string, svc.spec?.selector).map((p) => {
+        const ready = p.status?.containerStatuses?.every((c: { ready: boolean }) => c.ready) === true
+        return {
+          addresses: [p.status.podIP],
+          conditions: { ready, serving: ready, terminating: false },
+          targetRef: { kind: 'Pod', name: p.metadata.name, namespace: p.metadata.namespace },
+          nodeName: p.spec?.nodeName
+        }
+      }),
+      ports: (svc.spec?.ports ?? []).map((p: { name?: string, port: number }) => ({ name: p.name ?? '', port: p.port, protocol: 'TCP' }))
+    }))
+  }
+
+  private async proxy (req: IncomingMessage, res: ServerResponse, namespace: string, nameAndPort: string, rest: string[], search: string): Promise<void> {
+    const name = nameAndPort.replace(/^https?:/, '').split(':')[0] as string
+    const svc = this.store.get('services', namespace, name)
+    if (svc === undefined) throw this.notFound(RESOURCES['v1/services'] as ResourceInfo, name)
+    const ready = this.readyPods(namespace, svc.spec?.selector).filter((p) => p.status?.containerStatuses?.every((c: { ready: boolean }) => c.ready) === true)
+    if (ready.length === 0) throw new HttpError(503, 'ServiceUnavailable', `no endpoints available for service "${name}"`)
+    const backend = this.backends.get(`${namespace}/${name}`)
+    const ip = ready[0]?.status.podIP as string
+    if (backend === undefined) throw new HttpError(503, 'ServiceUnavailable', `error trying to reach service: dial tcp ${ip}:8080: connect: connection refused`)
+    const target = new URL('/' + rest.map(encodeURIComponent).join('/') + search, backend)
+    const headers = { ...req.headers }
+    delete headers.authorization
+    delete headers.host
+    delete headers.connection
+    await new Promise<void>((resolve) => {
+      const up = http.request(target, { method: req.method, headers }, (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers)
+        upRes.pipe(res)
+        upRes.once('end', resolve)
+        upRes.once('error', () => { res.destroy(); resolve() })
+      })
+      up.once('error', (err) => {
+        this.sendStatus(res, new HttpError(503, 'ServiceUnavailable', `error trying to reach service: ${err.message}`))
+        resolve()
+      })
+      res.once('close', () => { up.destroy(); resolve() })
+      req.pipe(up)
+    })
+  }
+}
+
+export async function startFakeKubernetes (opts: FakeKubernetesOptions = {}): Promise<FakeKubernetes> {
+  return await new FakeKubernetes(opts).start()
+}

@@ -1,0 +1,158 @@
+/*
+ * The fake API server's object store: objects by resource, namespace and name, one global
+ * resourceVersion counter (as etcd's revision), optimistic concurrency on writes, and change
+ * events for ?watch=true streams and the controller.
+ */
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+
+export interface KubeObject {
+  apiVersion?: string
+  kind?: string
+  metadata: {
+    name: string
+    namespace?: string
+    uid?: string
+    resourceVersion?: string
+    creationTimestamp?: string
+    generation?: number
+    labels?: Record<string, string>
+    annotations?: Record<string, string>
+    ownerReferences?: Array<Record<string, unknown>>
+    [k: string]: unknown
+  }
+  spec?: any
+  status?: any
+  data?: Record<string, string>
+  [k: string]: unknown
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED'
+
+export interface StoreEvent {
+  resource: string
+  type: WatchEventType
+  object: KubeObject
+}
+
+/** The reason and code of a store failure, turned into a Status body by the server. */
+export class StoreError extends Error {
+  readonly reason: string
+  readonly code: number
+  constructor (reason: string, code: number, message: string) {
+    super(message)
+    this.reason = reason
+    this.code = code
+  }
+}
+
+/** Kubernetes timestamps have whole seconds. */
+export function kubeNow (): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+export class ObjectStore {
+  readonly events = new EventEmitter()
+  private revision = 1
+  private readonly objects = new Map<string, Map<string, KubeObject>>()
+
+  constructor () {
+    this.events.setMaxListeners(0)
+  }
+
+  get resourceVersion (): string {
+    return String(this.revision)
+  }
+
+  private table (resource: string): Map<string, KubeObject> {
+    let t = this.objects.get(resource)
+    if (t === undefined) {
+      t = new Map()
+      this.objects.set(resource, t)
+    }
+    return t
+  }
+
+  private key (namespace: string | undefined, name: string): string {
+    return `${namespace ?? ''}/${name}`
+  }
+
+  private emit (resource: string, type: WatchEventType, object: KubeObject): void {
+    this.events.emit('change', { resource, type, object: structuredClone(object) } satisfies StoreEvent)
+  }
+
+  get (resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const o = this.table(resource).get(this.key(namespace, name))
+    return o === undefined ? undefined : structuredClone(o)
+  }
+
+  list (resource: string, namespace?: string): KubeObject[] {
+    const out: KubeObject[] = []
+    for (const o of this.table(resource).values()) {
+      if (namespace === undefined || o.metadata.namespace === namespace) out.push(structuredClone(o))
+    }
+    return out.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+  }
+
+  create (resource: string, qualified: string, obj: KubeObject): KubeObject {
+    const t = this.table(resource)
+    const k = this.key(obj.metadata.namespace, obj.metadata.name)
+    if (t.has(k)) throw new StoreError('AlreadyExists', 409, `${qualified} "${obj.metadata.name}" already exists`)
+    const stored = structuredClone(obj)
+    stored.metadata.uid = randomUUID()
+    stored.metadata.creationTimestamp = kubeNow()
+    stored.metadata.resourceVersion = String(++this.revision)
+    if (stored.spec !== undefined) stored.metadata.generation = 1
+    t.set(k, stored)
+    this.emit(resource, 'ADDED', stored)
+    return structuredClone(stored)
+  }
+
+  /**
+   * Replaces an object. A resourceVersion in `obj` must match the stored one (409 Conflict
+   * otherwise); none means an unconditional update. uid and creationTimestamp are kept, the
+   * generation grows when the spec changes, and `status` is kept unless `withStatus` is set.
+   */
+  update (resource: string, qualified: string, obj: KubeObject, withStatus = false): KubeObject {
+    const t = this.table(resource)
+    const k = this.key(obj.metadata.namespace, obj.metadata.name)
+    const cur = t.get(k)
+    if (cur === undefined) throw new StoreError('NotFound', 404, `${qualified} "${obj.metadata.name}" not found`)
+    const rv = obj.metadata.resourceVersion
+    if (rv !== undefined && rv !== '' && rv !== cur.metadata.resourceVersion) {
+      throw new StoreError('Conflict', 409, `Operation cannot be fulfilled on ${qualified} "${obj.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`)
+    }
+    const next = structuredClone(obj)
+    next.metadata.uid = cur.metadata.uid
+    next.metadata.creationTimestamp = cur.metadata.creationTimestamp
+    if (!withStatus && cur.status !== undefined) next.status = cur.status
+    if (cur.spec !== undefined || next.spec !== undefined) {
+      const gen = cur.metadata.generation ?? 1
+      next.metadata.generation = JSON.stringify(cur.spec) === JSON.stringify(next.spec) ? gen : gen + 1
+    }
+    next.metadata.resourceVersion = String(++this.revision)
+    t.set(k, next)
+    this.emit(resource, 'MODIFIED', next)
+    return structuredClone(next)
+  }
+
+  delete (resource: string, qualified: string, namespace: string | undefined, name: string): KubeObject {
+    const t = this.table(resource)
+    const k = this.key(namespace, name)
+    const cur = t.get(k)
+    if (cur === undefined) throw new StoreError('NotFound', 404, `${qualified} "${name}" not found`)
+    t.delete(k)
+    cur.metadata.resourceVersion = String(++this.revision)
+    this.emit(resource, 'DELETED', cur)
+    return structuredClone(cur)
+  }
+
+  /** Everything in a namespace goes with it. */
+  deleteNamespaceContents (namespace: string): void {
+    for (const [resource, t] of this.objects) {
+      for (const o of [...t.values()]) {
+        if (o.metadata.namespace === namespace) this.delete(resource, resource, namespace, o.metadata.name)
+      }
+    }
+  }
+}
