@@ -6,10 +6,12 @@
  * The container image is recorded, never run.
  */
 import type { ChildProcess } from 'node:child_process'
+import { rm } from 'node:fs/promises'
+import path from 'node:path'
 import type { CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
 import { backendError, conflict, invalid, notFound, unavailable } from '../../src/core/errors.ts'
 import type { FunctionStatus, LogMessage } from '../../src/core/types.ts'
-import { ensureDir } from './atomic-file.ts'
+import { ensureDir, writeFileAtomic } from './atomic-file.ts'
 import { buildRunSpec, validateSpec, type RunSpec } from './function-env.ts'
 import { FunctionLog } from './log-buffer.ts'
 import { KeyedMutex } from './mutex.ts'
@@ -261,7 +263,8 @@ export class LocalDriver implements Driver {
     for (const entry of this.fns.values()) {
       if (entry.stored.spec.namespace === namespace) out.push(this.toStatus(entry))
     }
-    return out.sort((a, b) => a.name.localeCompare(b.name))
+    // names are DNS-1123 labels ([a-z0-9-]): code-unit order is the collation order, without ICU
+    return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   }
 
   async status (namespace: string, name: string): Promise<FunctionStatus> {
@@ -269,6 +272,7 @@ export class LocalDriver implements Driver {
     return this.toStatus(this.get(namespace, name))
   }
 
+  /** The status as reported: fresh copies of the spec's (flat) maps and lists, never the stored ones. */
   private toStatus (entry: FunctionEntry): FunctionStatus {
     const { spec, replicas, createdAt } = entry.stored
     let available = entry.runtime.available()
@@ -282,13 +286,13 @@ export class LocalDriver implements Driver {
       createdAt
     }
     if (spec.envProcess !== undefined) status.envProcess = spec.envProcess
-    if (spec.envVars !== undefined) status.envVars = clone(spec.envVars)
-    if (spec.constraints !== undefined) status.constraints = clone(spec.constraints)
-    if (spec.secrets !== undefined) status.secrets = clone(spec.secrets)
-    if (spec.labels !== undefined) status.labels = clone(spec.labels)
-    if (spec.annotations !== undefined) status.annotations = clone(spec.annotations)
-    if (spec.limits !== undefined) status.limits = clone(spec.limits)
-    if (spec.requests !== undefined) status.requests = clone(spec.requests)
+    if (spec.envVars !== undefined) status.envVars = { ...spec.envVars }
+    if (spec.constraints !== undefined) status.constraints = [...spec.constraints]
+    if (spec.secrets !== undefined) status.secrets = [...spec.secrets]
+    if (spec.labels !== undefined) status.labels = { ...spec.labels }
+    if (spec.annotations !== undefined) status.annotations = { ...spec.annotations }
+    if (spec.limits !== undefined) status.limits = { ...spec.limits }
+    if (spec.requests !== undefined) status.requests = { ...spec.requests }
     if (spec.readOnlyRootFilesystem !== undefined) status.readOnlyRootFilesystem = spec.readOnlyRootFilesystem
     return status
   }
@@ -298,10 +302,22 @@ export class LocalDriver implements Driver {
     if (!Number.isInteger(replicas) || replicas < 0) throw invalid(`replicas must be an integer >= 0, got ${replicas}`)
     await this.mutex.run(this.key(namespace, name), async () => {
       const entry = this.get(namespace, name)
-      const stored = { ...entry.stored, replicas }
-      await this.state.save(stored)
+      const previous = entry.stored
+      const stored = { ...previous, replicas }
+      // Start (or stop) the processes while the new count is made durable, not after: a scale
+      // from zero then costs the process's own start, not an fsync plus the start. The API still
+      // acknowledges only once the state is on disk; a failed write puts the old count back.
       entry.stored = stored
       entry.runtime.setReplicas(replicas)
+      try {
+        await this.state.save(stored)
+      } catch (err) {
+        if (entry.stored === stored) {
+          entry.stored = previous
+          entry.runtime.setReplicas(previous.replicas)
+        }
+        throw err
+      }
       if (replicas === 0) {
         for (const r of entry.retiring) this.track(r.stop())
         entry.retiring.clear()
@@ -335,6 +351,17 @@ export class LocalDriver implements Driver {
       if (spec.namespace === namespace && (spec.secrets ?? []).includes(secret)) {
         await this.secretDirs.refresh(namespace, spec.service, secret)
       }
+    }
+  }
+
+  /** `--check`: the state directory takes a durable write (a probe file, written and removed). */
+  async check (): Promise<void> {
+    const probe = path.join(this.options.stateDir, `.check-${process.pid}`)
+    try {
+      await writeFileAtomic(probe, 'ok\n')
+      await rm(probe, { force: true })
+    } catch (err) {
+      throw new Error(`local backend: state directory ${this.options.stateDir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
     }
   }
 

@@ -35,6 +35,8 @@ class Replica {
   readonly instance: string
   port = 0
   ready = false
+  /** where the running process listens; one object per launch, so the proxy's per-URL caches hit */
+  upstream: Upstream | undefined
   private child: ChildProcess | undefined
   private stopped = false
   private crashes = 0
@@ -73,6 +75,7 @@ class Replica {
 
   private launch (port: number): void {
     this.port = port
+    this.upstream = { kind: 'http', url: new URL(`http://127.0.0.1:${port}`) }
     this.startedAt = Date.now()
     const child = spawnGroup(this.spec.command, { ...this.spec.env, PORT: String(port) }, 'ignore')
     this.child = child
@@ -204,9 +207,9 @@ export class HttpReplicaSet implements Runtime {
     const count = this.replicas.length
     for (let i = 0; i < count; i++) {
       const r = this.replicas[(this.next + i) % count] as Replica
-      if (r.ready) {
+      if (r.ready && r.upstream !== undefined) {
         this.next = (this.next + i + 1) % count
-        return { kind: 'http', url: new URL(`http://127.0.0.1:${r.port}`) }
+        return r.upstream
       }
     }
     return undefined
