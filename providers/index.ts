@@ -10,7 +10,9 @@ type DriverModule = { createDriver: CreateDriver }
 export const BUILT_IN_DRIVERS: Readonly<Record<string, () => Promise<DriverModule>>> = {
   local: async () => await import('./local/index.ts'),
   cloudrun: async () => await import('./cloudrun/index.ts'),
-  kubernetes: async () => await import('./kubernetes/index.ts')
+  kubernetes: async () => await import('./kubernetes/index.ts'),
+  lambda: async () => await import('./lambda/index.ts'),
+  openfaas: async () => await import('./openfaas/index.ts')
 }
 
 export async function loadDriverFactory (name: string, importModule = async (id: string): Promise<unknown> => await import(id)): Promise<CreateDriver> {

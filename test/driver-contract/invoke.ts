@@ -36,7 +36,9 @@ export async function invokeUpstream (up: Upstream, req: InvokeRequest = {}): Pr
   const body = req.body ?? ''
   const signal = req.signal ?? AbortSignal.timeout(10_000)
   if (up.kind === 'http') {
-    const url = new URL(path + (query !== '' ? `?${query}` : ''), up.url)
+    // as the core proxy does: the upstream URL's own path is a prefix (a remote /function/NAME.NS)
+    const base = up.url.href.replace(/\/+$/, '')
+    const url = new URL(base + path + (query !== '' ? `?${query}` : ''))
     const res = await fetch(url, {
       method,
       headers: { ...headers, ...(up.headers ?? {}) },
