@@ -105,11 +105,22 @@ export async function forwardCall (
     res.end(body)
     return response.status
   }
+  // a body that stops flowing for read_timeout is cut off, as on the HTTP path: nothing hangs
+  let idle: NodeJS.Timeout | undefined
+  const armIdle = (): void => {
+    clearTimeout(idle)
+    idle = setTimeout(() => { body.destroy(new Error(`no data for ${call.readTimeoutMs} ms`)) }, call.readTimeoutMs)
+  }
+  body.on('data', armIdle)
+  armIdle()
   try {
     await pipeline(body, res)
   } catch {
-    // the body failed or the caller went away mid-response: cut the response off
+    // the body failed, stalled, or the caller went away mid-response: cut the response off
+    controller.abort(new Error('the response was cut off'))
     res.destroy()
+  } finally {
+    clearTimeout(idle)
   }
   return response.status
 }

@@ -96,3 +96,23 @@ t.test('a call that outlives readTimeoutMs is 504 and its signal aborts', async 
   t.ok(aborted, 'the driver saw the abort')
   t.same(proxy.invocations.map((i) => i.labels.code), [504])
 })
+
+t.test('a call whose response body stops flowing is cut off after read_timeout, and the driver is told', async (t) => {
+  let aborted = false
+  const stalls: Upstream = {
+    kind: 'call',
+    async call (req) {
+      req.signal.addEventListener('abort', () => { aborted = true })
+      const body = new Readable({ read () {} })
+      body.push('first chunk;')
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body } // then nothing, ever
+    }
+  }
+  const proxy = await startProxy(t, { functions: { fn: stalls }, readTimeoutMs: 300 })
+  const started = Date.now()
+  const outcome = await send(proxy.base, '/function/fn').then((r) => `complete: ${r.body.toString()}`, (err: Error) => `cut off: ${err.message}`)
+  t.match(outcome, /^cut off/, 'the caller sees the response end abnormally, not a hang')
+  t.ok(Date.now() - started < 5000, 'within a bounded time')
+  for (let i = 0; i < 50 && !aborted; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.ok(aborted, 'the driver saw its signal abort')
+})
