@@ -3,29 +3,79 @@
  * Process entry: configuration → drivers → app → listen. SIGTERM/SIGINT stop accepting, drain
  * in-flight requests, stop the backends and exit. State lives on disk, so a crash loses nothing.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import { loadDriverFactory } from '../providers/index.ts'
 import { buildApp } from './app.ts'
 import { readCredentials } from './api/auth.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
+import { runCheck } from './check.ts'
 import { Backends, type Backend } from './core/backends.ts'
 import type { DriverContext } from './core/driver.ts'
 
-function versionInfo (): { release: string, sha: string } {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  let sha = process.env.FAAS_BRIDGE_SHA ?? ''
-  if (sha === '') {
+/** SIGTERM: in-flight requests get this long to finish before the process gives up and exits 1
+ * (the chart's terminationGracePeriodSeconds is a little longer) */
+export const SHUTDOWN_TIMEOUT_MS = 30_000
+/** How often idle keep-alive connections are closed while SIGTERM drains requests. */
+const SHUTDOWN_SWEEP_MS = 50
+/** Bound on one backend's start-up and check in `--check` mode. */
+export const CHECK_TIMEOUT_MS = 20_000
+/** How long deep ancestors are searched for package.json / .git. */
+const MAX_ANCESTORS = 8
+
+/**
+ * The directory holding faas-bridge's package.json: the repository when run from src/ (.ts), the
+ * image's /app when run from dist/src/ (.js). Walks up from this file instead of assuming a depth.
+ */
+function packageRoot (): { dir: string, version: string } | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < MAX_ANCESTORS; i++) {
     try {
-      const head = readFileSync(new URL('../.git/HEAD', import.meta.url), 'utf8').trim()
-      sha = head.startsWith('ref: ')
-        ? readFileSync(new URL(`../.git/${head.slice(5)}`, import.meta.url), 'utf8').trim()
-        : head
-    } catch {
-      sha = 'unknown'
-    }
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown, version?: unknown }
+      if (pkg.name === 'faas-bridge' && typeof pkg.version === 'string') return { dir, version: pkg.version }
+    } catch {}
+    const parent = path.dirname(dir)
+    if (parent === dir) break
+    dir = parent
   }
-  return { release: pkg.version, sha }
+  return undefined
+}
+
+/** The commit checked out in `root` (a .git directory, or a .git file of a worktree); undefined when unknown. */
+function gitSha (root: string): string | undefined {
+  try {
+    let gitDir = path.join(root, '.git')
+    if (statSync(gitDir).isFile()) {
+      const m = /^gitdir: (.+)$/m.exec(readFileSync(gitDir, 'utf8'))
+      if (m === null) return undefined
+      gitDir = path.resolve(root, (m[1] as string).trim())
+    }
+    const head = readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim()
+    if (!head.startsWith('ref: ')) return head
+    const ref = head.slice(5)
+    let common = gitDir
+    try {
+      common = path.resolve(gitDir, readFileSync(path.join(gitDir, 'commondir'), 'utf8').trim())
+    } catch {}
+    for (const dir of [gitDir, common]) {
+      try {
+        return readFileSync(path.join(dir, ref), 'utf8').trim()
+      } catch {}
+    }
+    const packed = readFileSync(path.join(common, 'packed-refs'), 'utf8')
+    return packed.split('\n').find((l) => l.endsWith(` ${ref}`))?.split(' ')[0]
+  } catch {
+    return undefined
+  }
+}
+
+function versionInfo (): { release: string, sha: string } {
+  const root = packageRoot()
+  let sha = process.env.FAAS_BRIDGE_SHA ?? ''
+  if (sha === '') sha = (root !== undefined ? gitSha(root.dir) : undefined) ?? 'unknown'
+  return { release: root?.version ?? 'unknown', sha }
 }
 
 async function startBackends (config: Config, logger: pino.Logger): Promise<Backends> {
@@ -50,7 +100,41 @@ async function startBackends (config: Config, logger: pino.Logger): Promise<Back
   }
 }
 
-async function main (): Promise<void> {
+const USAGE = 'usage: faas-bridge [--check]\n' +
+  '  (no flag)  serve the faas-provider API; configuration comes from the environment (see README)\n' +
+  '  --check    validate the configuration, load every backend and check it can be reached; exit 0 when all are fine\n'
+
+/** `--check`: one line per item on stdout, the verdict last; exit 0, or 1 naming what failed. */
+async function check (config: Config): Promise<never> {
+  // drivers' own log lines go to stderr, at warn and above: stdout is the report
+  const logger = pino({ level: 'warn', base: { service: 'faas-bridge' } }, pino.destination(2))
+  const result = await runCheck(config, {
+    loadDriverFactory: async (name) => await loadDriverFactory(name),
+    logger,
+    print: (line) => { process.stdout.write(`${line}\n`) },
+    timeoutMs: CHECK_TIMEOUT_MS
+  })
+  if (result.ok) {
+    process.stdout.write(`faas-bridge: check passed: ${config.backends.length} backend(s) ready\n`)
+    process.exit(0)
+  }
+  process.stderr.write(`faas-bridge: check failed: ${result.failed.join('; ')}\n`)
+  process.exit(1)
+}
+
+async function main (argv: string[]): Promise<void> {
+  let checkOnly = false
+  for (const arg of argv) {
+    if (arg === '--check') {
+      checkOnly = true
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(USAGE)
+      process.exit(0)
+    } else {
+      process.stderr.write(`faas-bridge: unknown argument "${arg}"\n${USAGE}`)
+      process.exit(2)
+    }
+  }
   let config: Config
   try {
     config = loadConfig()
@@ -61,6 +145,7 @@ async function main (): Promise<void> {
     }
     throw err
   }
+  if (checkOnly) await check(config)
   const logger = pino({ level: config.logLevel, base: { service: 'faas-bridge' } })
   const credentials = config.basicAuth ? readCredentials(config.secretMountPath) : undefined
   const backends = await startBackends(config, logger)
@@ -81,9 +166,14 @@ async function main (): Promise<void> {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'stopping: draining requests, then stopping backends')
-    const force = setTimeout(() => { logger.error('shutdown took too long; exiting'); process.exit(1) }, 30_000)
+    const force = setTimeout(() => { logger.error('shutdown took too long; exiting'); process.exit(1) }, SHUTDOWN_TIMEOUT_MS)
     force.unref()
+    // Keep-alive clients (the gateway's pool) hold connections open: close each one as soon as
+    // its in-flight request has been answered, or the drain would wait for the keep-alive timeout.
+    const sweep = setInterval(() => { app.server.closeIdleConnections() }, SHUTDOWN_SWEEP_MS)
+    sweep.unref()
     await app.close()
+    clearInterval(sweep)
     await backends.close()
     process.exit(0)
   }
@@ -105,7 +195,7 @@ async function main (): Promise<void> {
   }, 'faas-bridge listening')
 }
 
-main().catch((err: unknown) => {
+main(process.argv.slice(2)).catch((err: unknown) => {
   process.stderr.write(`faas-bridge: ${(err as Error).stack ?? String(err)}\n`)
   process.exit(1)
 })

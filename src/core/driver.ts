@@ -89,6 +89,12 @@ export interface Driver {
   /** NotFoundError if it does not exist; replicas/availableReplicas are the backend's truth */
   status (namespace: string, name: string): Promise<FunctionStatus>
   scale (namespace: string, name: string, replicas: number): Promise<void>
+  /**
+   * Optional, for scale to zero: like scale(namespace, name, 0) — replicas and availableReplicas
+   * report 0 — but the backend may keep the instances suspended, so that the next scale up resumes
+   * them in milliseconds instead of starting them. Without it the autoscaler calls scale(…, 0).
+   */
+  park? (namespace: string, name: string): Promise<void>
   secrets?: SecretStore
   namespaces?: NamespaceStore
   /**
@@ -99,6 +105,12 @@ export interface Driver {
   logs (query: LogQuery, signal: AbortSignal): Promise<AsyncIterable<LogMessage>>
   /** UnavailableError when the function exists but has no ready instance; NotFoundError when unknown */
   upstream (namespace: string, name: string): Promise<Upstream>
+  /**
+   * Optional start-up probe for `--check`: one cheap read that proves the backend is usable (the
+   * API answers, the credentials work, the state directory is writable). Rejects with a message
+   * that says what is wrong. Drivers without it are only created (their configuration check).
+   */
+  check? (): Promise<void>
   close (): Promise<void>
 }
 
