@@ -12,7 +12,8 @@ export const BUILT_IN_DRIVERS: Readonly<Record<string, () => Promise<DriverModul
   cloudrun: async () => await import('./cloudrun/index.ts'),
   kubernetes: async () => await import('./kubernetes/index.ts'),
   lambda: async () => await import('./lambda/index.ts'),
-  openfaas: async () => await import('./openfaas/index.ts')
+  openfaas: async () => await import('./openfaas/index.ts'),
+  tekton: async () => await import('./tekton/index.ts')
 }
 
 export async function loadDriverFactory (name: string, importModule = async (id: string): Promise<unknown> => await import(id)): Promise<CreateDriver> {

@@ -9,24 +9,20 @@
 import type {
   V1Container, V1Deployment, V1EnvVar, V1Probe, V1ResourceRequirements, V1Service, V1Volume, V1VolumeMount
 } from '@kubernetes/client-node'
-import { invalid } from '../../src/core/errors.ts'
-import type { FunctionDeployment, FunctionResources } from '../../src/core/types.ts'
+import type { FunctionDeployment } from '../../src/core/types.ts'
+import {
+  ANNOTATION_PREFIX, DOCKER_CONFIG_TYPES, FUNCTION_LABEL, nodeSelector, resourceList, SECRETS_MOUNT_PATH, userAnnotations
+} from './common/function-spec.ts'
 import type { Label } from './common/secrets.ts'
 import type { ImagePullPolicy, ProbeOptions } from './options.ts'
 
-export const FUNCTION_LABEL = 'faas_function'
+export {
+  ANNOTATION_PREFIX, DOCKER_CONFIG_TYPES, FUNCTION_LABEL, initialReplicas, nodeSelector, PROMETHEUS_SCRAPE, SCALE_MIN_LABEL,
+  SECRETS_MOUNT_PATH, userAnnotations
+} from './common/function-spec.ts'
 export const FUNCTION_PORT = 8080
-export const SECRETS_MOUNT_PATH = '/var/openfaas/secrets'
-export const SCALE_MIN_LABEL = 'com.openfaas.scale.min'
-/** faas-bridge's own keys on status annotations and pod templates */
-export const ANNOTATION_PREFIX = 'faas-bridge.dev/'
 /** set on the pod template by every update: a new value rolls the pods, as faas-netes' uid label */
 export const UPDATED_AT_ANNOTATION = `${ANNOTATION_PREFIX}updated-at`
-export const PROMETHEUS_SCRAPE = 'prometheus.io.scrape'
-export const DOCKER_CONFIG_TYPES: ReadonlySet<string> = new Set(['kubernetes.io/dockerconfigjson', 'kubernetes.io/dockercfg'])
-const RESOURCE_KEYS: ReadonlyArray<keyof FunctionResources> = ['memory', 'cpu', 'nvidia.com/gpu', 'amd.com/gpu', 'intel.com/gpu']
-/** resource.Quantity's grammar: a signed decimal and a binary-SI, decimal-SI or exponent suffix */
-const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?\d+)?$/
 
 export interface MappingSettings {
   namespace: string
@@ -38,38 +34,6 @@ export interface MappingSettings {
   secretTypes: ReadonlyMap<string, string>
   /** set on update to roll the pods */
   updatedAt?: string
-}
-
-/** Initial replicas: label com.openfaas.scale.min when it is > 0, else 1 (as faas-netes). */
-export function initialReplicas (fn: FunctionDeployment): number {
-  const n = Number(fn.labels?.[SCALE_MIN_LABEL] ?? '')
-  return Number.isInteger(n) && n > 0 ? n : 1
-}
-
-function resources (field: 'limits' | 'requests', r: FunctionResources | undefined): Record<string, string> | undefined {
-  if (r === undefined) return undefined
-  const out: Record<string, string> = {}
-  for (const key of RESOURCE_KEYS) {
-    const v = r[key]
-    if (v === undefined || v === '') continue
-    if (typeof v !== 'string' || !QUANTITY.test(v.trim())) {
-      throw invalid(`${field}.${key}: "${String(v)}" is not a Kubernetes quantity (e.g. "128Mi", "100m", "0.5")`)
-    }
-    out[key] = v.trim()
-  }
-  return Object.keys(out).length > 0 ? out : undefined
-}
-
-/** "key=value" (or "key==value") constraints → nodeSelector. */
-export function nodeSelector (constraints: readonly string[] | undefined): Record<string, string> | undefined {
-  if (constraints === undefined || constraints.length === 0) return undefined
-  const out: Record<string, string> = {}
-  for (const c of constraints) {
-    const m = /^\s*([^=\s]+)\s*==?\s*(\S*)\s*$/.exec(c)
-    if (m === null) throw invalid(`constraint "${c}" must be "key=value" (a node label)`)
-    out[m[1] as string] = m[2] as string
-  }
-  return out
 }
 
 function probe (p: ProbeOptions): V1Probe | undefined {
@@ -90,20 +54,13 @@ function env (fn: FunctionDeployment): V1EnvVar[] {
   return Object.keys(vars).sort().map((name) => ({ name, value: vars[name] as string }))
 }
 
-export function userAnnotations (fn: FunctionDeployment): Record<string, string> {
-  const out = { ...(fn.annotations ?? {}) }
-  for (const k of Object.keys(out)) if (k.startsWith(ANNOTATION_PREFIX)) delete out[k]
-  if (out[PROMETHEUS_SCRAPE] === undefined) out[PROMETHEUS_SCRAPE] = 'false'
-  return out
-}
-
 function podLabels (fn: FunctionDeployment, managedBy: Label): Record<string, string> {
   return { ...(fn.labels ?? {}), [FUNCTION_LABEL]: fn.service, [managedBy.key]: managedBy.value }
 }
 
 export function buildDeployment (fn: FunctionDeployment, s: MappingSettings): V1Deployment {
-  const limits = resources('limits', fn.limits)
-  const requests = resources('requests', fn.requests)
+  const limits = resourceList('limits', fn.limits)
+  const requests = resourceList('requests', fn.requests)
   const selector = nodeSelector(fn.constraints)
   const annotations = userAnnotations(fn)
   const labels = podLabels(fn, s.managedBy)

@@ -2,7 +2,12 @@
  * The kubernetes backend's options: named defaults in one place and one validateOptions() whose
  * messages say exactly which option is wrong.
  */
+import {
+  connectionOptions, DEFAULT_NAMESPACE_LABEL, managedByOption, oneOf as oneOfFor, optionError, parseLabelOption
+} from './common/options.ts'
 import type { Label } from './common/secrets.ts'
+
+export { DEFAULT_IN_CLUSTER, DEFAULT_MANAGED_BY, DEFAULT_NAMESPACE_LABEL, MANAGED_BY_KEY } from './common/options.ts'
 
 /**
  * How invocations reach a function: 'service' = the ClusterIP Service by cluster DNS (in cluster);
@@ -42,7 +47,6 @@ export interface KubernetesOptions {
   managedBy: Label
 }
 
-export const DEFAULT_IN_CLUSTER = 'auto'
 export const DEFAULT_INVOKE: InvokeMode = 'auto'
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local'
 /** as faas-netes: tags such as :latest are pulled again on every rollout */
@@ -55,29 +59,10 @@ export const DEFAULT_PROBE: ProbeOptions = {
   timeoutSeconds: 1,
   failureThreshold: 3
 }
-/** as faasd and go-sdk mark function namespaces */
-export const DEFAULT_NAMESPACE_LABEL = 'openfaas=1'
-export const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by'
-export const DEFAULT_MANAGED_BY = 'faas-bridge'
-
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
+const BACKEND = 'kubernetes'
 
 function fail (key: string, what: string, got: unknown): never {
-  throw new Error(`kubernetes backend: option "${key}" must be ${what}, got ${JSON.stringify(got)}`)
-}
-
-function optionalString (opts: Record<string, unknown>, key: string): string | undefined {
-  const v = opts[key]
-  if (v === undefined) return undefined
-  if (typeof v !== 'string' || v === '') fail(key, 'a non-empty string', v)
-  return v
-}
-
-function oneOf<T extends string> (opts: Record<string, unknown>, key: string, allowed: readonly T[], fallback: T): T {
-  const v = opts[key] ?? fallback
-  if (!allowed.includes(v as T)) fail(key, allowed.map((a) => `"${a}"`).join(', '), v)
-  return v as T
+  return optionError(BACKEND, key, what, got)
 }
 
 function seconds (probe: Record<string, unknown>, key: string, fallback: number, min: number): number {
@@ -87,35 +72,26 @@ function seconds (probe: Record<string, unknown>, key: string, fallback: number,
 }
 
 export function parseLabel (key: string, text: unknown): Label {
-  if (typeof text !== 'string') fail(key, 'a label "key=value"', text)
-  const i = text.indexOf('=')
-  const k = i < 0 ? '' : text.slice(0, i)
-  const v = i < 0 ? '' : text.slice(i + 1)
-  if (!LABEL_KEY.test(k) || !LABEL_VALUE.test(v) || v.length > 63) fail(key, 'a label "key=value" with a valid Kubernetes key and value', text)
-  return { key: k, value: v }
+  return parseLabelOption(BACKEND, key, text)
+}
+
+function oneOf<T extends string> (opts: Record<string, unknown>, key: string, allowed: readonly T[], fallback: T): T {
+  return oneOfFor(BACKEND, opts, key, allowed, fallback)
 }
 
 export function validateOptions (options: Record<string, unknown> | undefined): KubernetesOptions {
   const opts = options ?? {}
-  const inCluster = opts.inCluster ?? DEFAULT_IN_CLUSTER
-  if (inCluster !== true && inCluster !== false && inCluster !== 'auto') fail('inCluster', 'true, false or "auto"', inCluster)
+  const connection = connectionOptions(BACKEND, opts)
   const probeIn = opts.probe ?? {}
   if (typeof probeIn !== 'object' || probeIn === null || Array.isArray(probeIn)) fail('probe', 'an object', probeIn)
   const p = probeIn as Record<string, unknown>
   const path = p.path ?? DEFAULT_PROBE.path
   if (typeof path !== 'string' || !path.startsWith('/')) fail('probe.path', 'an absolute URL path', path)
-  const managedBy = opts.managedBy ?? DEFAULT_MANAGED_BY
-  if (typeof managedBy !== 'string' || !LABEL_VALUE.test(managedBy) || managedBy === '' || managedBy.length > 63) fail('managedBy', 'a valid label value', managedBy)
+  const managedBy = managedByOption(BACKEND, opts)
   const clusterDomain = opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN
   if (typeof clusterDomain !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(clusterDomain)) fail('clusterDomain', 'a DNS domain', clusterDomain)
-  const kubeconfig = optionalString(opts, 'kubeconfig')
-  if (inCluster === true && kubeconfig !== undefined) {
-    throw new Error('kubernetes backend: options "inCluster": true and "kubeconfig" exclude each other')
-  }
   return {
-    inCluster,
-    ...(kubeconfig !== undefined ? { kubeconfig } : {}),
-    ...(opts.context !== undefined ? { context: optionalString(opts, 'context') as string } : {}),
+    ...connection,
     invoke: oneOf(opts, 'invoke', ['auto', 'service', 'endpoints', 'proxy'], DEFAULT_INVOKE),
     clusterDomain,
     imagePullPolicy: oneOf(opts, 'imagePullPolicy', ['Always', 'IfNotPresent', 'Never'], DEFAULT_IMAGE_PULL_POLICY),
@@ -128,6 +104,6 @@ export function validateOptions (options: Record<string, unknown> | undefined): 
       failureThreshold: seconds(p, 'failureThreshold', DEFAULT_PROBE.failureThreshold, 1)
     },
     namespaceLabel: parseLabel('namespaceLabel', opts.namespaceLabel ?? DEFAULT_NAMESPACE_LABEL),
-    managedBy: { key: MANAGED_BY_KEY, value: managedBy }
+    managedBy
   }
 }

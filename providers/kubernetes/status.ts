@@ -8,9 +8,12 @@
  * last restart's reason, and why a container waits.
  */
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
-import type { FunctionResources, FunctionStatus } from '../../src/core/types.ts'
+import type { FunctionStatus } from '../../src/core/types.ts'
+import { readResources, rfc3339 } from './common/function-spec.ts'
 import type { Label } from './common/secrets.ts'
 import { ANNOTATION_PREFIX, FUNCTION_LABEL } from './mapping.ts'
+
+export { rfc3339 } from './common/function-spec.ts'
 
 export const STATUS_ANNOTATIONS = {
   pods: `${ANNOTATION_PREFIX}pods`,
@@ -21,20 +24,6 @@ export const STATUS_ANNOTATIONS = {
 } as const
 /** pods named in the pods annotation before "and N more" */
 export const MAX_PODS_LISTED = 10
-
-/** RFC3339 as Kubernetes writes it (whole seconds). */
-export function rfc3339 (d: Date | string | undefined): string {
-  if (d === undefined) return '0001-01-01T00:00:00Z'
-  const date = typeof d === 'string' ? new Date(d) : d
-  return Number.isNaN(date.getTime()) ? '0001-01-01T00:00:00Z' : date.toISOString().replace(/\.000Z$/, 'Z')
-}
-
-function readResources (r: Record<string, string> | undefined): FunctionResources | undefined {
-  if (r === undefined) return undefined
-  const out: FunctionResources = {}
-  for (const [k, v] of Object.entries(r)) (out as Record<string, string>)[k] = String(v)
-  return Object.keys(out).length > 0 ? out : undefined
-}
 
 function podAnnotations (pods: readonly V1Pod[]): Record<string, string> {
   const out: Record<string, string> = {}

@@ -11,26 +11,11 @@
 import type { ChildProcess } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import type { HeaderMap, InvocationRequest, InvocationResponse, Upstream } from '../../src/core/driver.ts'
+import { watchdogHeaderName } from '../../src/core/watchdog-env.ts'
 import { instanceName, type RunSpec } from './function-env.ts'
 import { lineSplitter, type FunctionLog } from './log-buffer.ts'
 import { signalGroup, spawnGroup } from './process-group.ts'
 import type { Runtime } from './runtime.ts'
-
-/** `x-call-id` → `X_Call_Id` (Go's canonical header key with "-" → "_"). */
-export function watchdogHeaderName (header: string): string {
-  let out = ''
-  let upper = true
-  for (const ch of header) {
-    if (ch === '-' || ch === '_') {
-      out += '_'
-      upper = true
-    } else {
-      out += upper ? ch.toUpperCase() : ch.toLowerCase()
-      upper = false
-    }
-  }
-  return out
-}
 
 const headerNameCache = new Map<string, string>()
 function envNameOf (header: string): string {

@@ -2,7 +2,8 @@
  * Pod logs as LogMessages (shared by the kubernetes and tekton backends). The pods are chosen by a
  * label selector (and optionally one pod name, the `instance`); each pod's container log is read
  * with timestamps=true and every line becomes one message: timestamp from the kubelet's
- * RFC3339Nano prefix, instance = pod name, text without the newline.
+ * RFC3339Nano prefix, instance = pod name (or a pod label's value, e.g. the TaskRun that made the
+ * pod), text without the newline.
  *
  * follow=false: every pod's log is read to its end, merged by time, and `tail` applies to the
  * merged lines. follow=true: each pod's last `tail` lines, then new lines as they come; pods that
@@ -24,8 +25,10 @@ export interface PodLogQuery {
   name: string
   /** the container whose log is read; undefined = the pod's only container */
   container?: string
-  /** only this pod */
+  /** only this instance (the pod's name, or its `instanceLabel` value) */
   instance?: string
+  /** a pod label whose value names the instance (tekton.dev/taskRun); undefined = the pod's name */
+  instanceLabel?: string
   since?: Date
   tail?: number
   follow: boolean
@@ -125,14 +128,22 @@ export async function openPodLogs (
 ): Promise<AsyncIterable<LogMessage>> {
   const list = await kubeCall({ verb: 'list', resource: 'pods', namespace: q.namespace },
     async () => await clients.core.listNamespacedPod({ namespace: q.namespace, labelSelector: q.selector }))
-  const wanted = (pod: V1Pod): boolean => q.instance === undefined || pod.metadata?.name === q.instance
+  const instanceOf = (pod: V1Pod): string | undefined =>
+    q.instanceLabel === undefined ? pod.metadata?.name : pod.metadata?.labels?.[q.instanceLabel]
+  const instances = new Map<string, string>()
+  const wanted = (pod: V1Pod): boolean => {
+    const instance = instanceOf(pod)
+    if (instance === undefined || (q.instance !== undefined && instance !== q.instance)) return false
+    instances.set(pod.metadata?.name as string, instance)
+    return true
+  }
   const pods = list.items.filter((p) => wanted(p) && hasLog(p)).slice(0, limits.maxPods)
   const sinceMs = q.since?.getTime()
   /** the kubelet's sinceTime has whole seconds: finer `since` is applied here */
   const toMessage = (pod: string, line: string): LogMessage | undefined => {
     const { timestamp, text } = parseLogLine(line)
     if (sinceMs !== undefined && Date.parse(timestamp) < sinceMs) return undefined
-    return { name: q.name, namespace: q.namespace, instance: pod, timestamp, text }
+    return { name: q.name, namespace: q.namespace, instance: instances.get(pod) ?? pod, timestamp, text }
   }
 
   if (!q.follow) {

@@ -14,6 +14,11 @@ import { kubeNow } from './store.ts'
 export const DEPLOYMENTS = 'apps/deployments'
 export const PODS = 'pods'
 
+/** Where a container's log lines are kept: the pod's first container under ns/pod, others under ns/pod/container. */
+export function logKey (namespace: string, pod: string, container?: string): string {
+  return container === undefined ? `${namespace}/${pod}` : `${namespace}/${pod}/${container}`
+}
+
 export interface LogLine {
   time: Date
   text: string
@@ -65,8 +70,10 @@ export class FakeController {
     }
     if (ev.resource === PODS && ev.type === 'DELETED') {
       const key = `${ns}/${ev.object.metadata.name}`
-      this.logEvents.emit('end', key)
-      this.logs.delete(key)
+      for (const k of [...this.logs.keys()].filter((k) => k === key || k.startsWith(`${key}/`))) {
+        this.logEvents.emit('end', k)
+        this.logs.delete(k)
+      }
     }
   }
 
@@ -222,13 +229,29 @@ export class FakeController {
     this.store.update(PODS, 'pods', { ...pod, status: { ...pod.status, containerStatuses: statuses } }, true)
   }
 
-  appendLog (namespace: string, podName: string, text: string, time = new Date()): void {
-    const key = `${namespace}/${podName}`
-    const lines = this.logs.get(key)
+  /** A line in a pod's log; `container` names a container other than the pod's first. */
+  appendLog (namespace: string, podName: string, text: string, time = new Date(), container?: string): void {
+    const key = logKey(namespace, podName, container)
+    let lines = this.logs.get(key)
+    if (lines === undefined && container !== undefined && this.logs.has(logKey(namespace, podName))) {
+      lines = []
+      this.logs.set(key, lines)
+    }
     if (lines === undefined) throw new Error(`no pod ${key}`)
     const line = { time, text }
     lines.push(line)
     this.logEvents.emit('append', key, line)
+  }
+
+  /** A pod made by another fake controller (tekton.ts): its log starts empty. */
+  trackPodLog (namespace: string, podName: string): void {
+    this.logs.set(logKey(namespace, podName), [])
+  }
+
+  /** The pod's containers have exited: followers of its logs see the end (the lines stay readable). */
+  endPodLogs (namespace: string, podName: string): void {
+    const key = logKey(namespace, podName)
+    for (const k of [...this.logs.keys()].filter((k) => k === key || k.startsWith(`${key}/`))) this.logEvents.emit('end', k)
   }
 
   close (): void {

@@ -1,8 +1,9 @@
 /*
- * A wire-level fake of the Kubernetes API server for the kubernetes backend's tests: node:http on
- * 127.0.0.1:0, the real REST paths of the resources the backend uses (apps/v1 deployments and their
- * /scale subresource, v1 namespaces, services, secrets, pods, pods/log, discovery.k8s.io/v1
- * endpointslices, the service proxy), Status error bodies, resourceVersion conflicts, JSON and
+ * A wire-level fake of the Kubernetes API server for the kubernetes and tekton backends' tests:
+ * node:http on 127.0.0.1:0, the real REST paths of the resources the backends use (apps/v1
+ * deployments and their /scale subresource, v1 namespaces, services, secrets, configmaps, pods,
+ * pods/log per container, discovery.k8s.io/v1 endpointslices, the service proxy, and the Tekton
+ * CRDs tekton.dev/v1 tasks and taskruns, which test/fakes/kubernetes/tekton.ts runs), Status error bodies, resourceVersion conflicts, JSON and
  * merge patches, label selectors and ?watch=true streams. A bearer token is required. Tests can
  * refuse a verb on a resource (RBAC), hold pods Pending, crash containers, append pod log lines and
  * point a Service's proxy at a real HTTP server on loopback.
@@ -15,11 +16,14 @@
 import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { FakeController, DEPLOYMENTS, PODS, type CrashReport } from './controller.ts'
+import { FakeController, DEPLOYMENTS, logKey, PODS, type CrashReport } from './controller.ts'
 import { jsonPatch, mergePatch, PatchError } from './patch.ts'
 import { matches, matchesMap, parseSelector, type Requirement } from './selectors.ts'
 import { ObjectStore, StoreError, type KubeObject, type StoreEvent } from './store.ts'
 
+/** store tables of the Tekton CRDs (tekton.dev/v1); test/fakes/kubernetes/tekton.ts runs them */
+export const TASKS = 'tekton.dev/tasks'
+export const TASKRUNS = 'tekton.dev/taskruns'
 export const DEFAULT_READY_DELAY_MS = 30
 export const FAKE_TOKEN = 'fake-kubernetes-token'
 const MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -42,6 +46,9 @@ const RESOURCES: Record<string, ResourceInfo> = {
   'v1/secrets': { table: 'secrets', kind: 'Secret', apiVersion: 'v1', qualified: 'secrets', group: '', plural: 'secrets', namespaced: true },
   'v1/pods': { table: PODS, kind: 'Pod', apiVersion: 'v1', qualified: 'pods', group: '', plural: 'pods', namespaced: true },
   'apps/v1/deployments': { table: DEPLOYMENTS, kind: 'Deployment', apiVersion: 'apps/v1', qualified: 'deployments.apps', group: 'apps', plural: 'deployments', namespaced: true },
+  'v1/configmaps': { table: 'configmaps', kind: 'ConfigMap', apiVersion: 'v1', qualified: 'configmaps', group: '', plural: 'configmaps', namespaced: true },
+  'tekton.dev/v1/tasks': { table: TASKS, kind: 'Task', apiVersion: 'tekton.dev/v1', qualified: 'tasks.tekton.dev', group: 'tekton.dev', plural: 'tasks', namespaced: true },
+  'tekton.dev/v1/taskruns': { table: TASKRUNS, kind: 'TaskRun', apiVersion: 'tekton.dev/v1', qualified: 'taskruns.tekton.dev', group: 'tekton.dev', plural: 'taskruns', namespaced: true },
   'discovery.k8s.io/v1/endpointslices': { table: 'endpointslices', kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', qualified: 'endpointslices.discovery.k8s.io', group: 'discovery.k8s.io', plural: 'endpointslices', namespaced: true }
 }
 
@@ -178,8 +185,8 @@ export class FakeKubernetes {
     return this.store.list(PODS, namespace).filter((p) => p.metadata.labels?.faas_function === fn)
   }
 
-  appendLog (namespace: string, pod: string, text: string, time?: Date): void {
-    this.controller.appendLog(namespace, pod, text, time)
+  appendLog (namespace: string, pod: string, text: string, time?: Date, container?: string): void {
+    this.controller.appendLog(namespace, pod, text, time, container)
   }
 
   crash (namespace: string, pod: string, report: CrashReport): void {
@@ -410,6 +417,23 @@ export class FakeKubernetes {
     }
     const lp = labelProblem(body.metadata.labels)
     if (lp !== undefined) throw invalid(lp)
+    if (info.kind === 'Task') {
+      const steps = body.spec?.steps
+      if (!Array.isArray(steps) || steps.length === 0) throw invalid('spec.steps: Required value')
+      for (const st of steps) {
+        if (typeof st?.name !== 'string' || typeof st?.image !== 'string' || st.image === '') throw invalid('spec.steps: Invalid value: every step needs a name and an image')
+        for (const kind of ['limits', 'requests']) {
+          for (const [k, v] of Object.entries((st?.computeResources?.[kind] ?? {}) as Record<string, unknown>)) {
+            if (typeof v !== 'string' || !QUANTITY.test(v)) throw new HttpError(400, 'BadRequest', `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' (${kind}.${k})`)
+          }
+        }
+      }
+    }
+    if (info.kind === 'TaskRun') {
+      if (typeof body.spec?.taskRef?.name !== 'string' && typeof body.spec?.taskSpec !== 'object') throw invalid('spec: expected exactly one, got neither: spec.taskRef, spec.taskSpec')
+      const st = body.spec?.status
+      if (st !== undefined && st !== 'TaskRunCancelled') throw invalid(`spec.status: Invalid value: ${String(st)}`)
+    }
     if (info.kind === 'Deployment') {
       const template = body.spec?.template
       const lt = labelProblem(template?.metadata?.labels)
@@ -499,6 +523,7 @@ export class FakeKubernetes {
 
   private watch (req: IncomingMessage, res: ServerResponse, info: ResourceInfo, namespace: string | undefined, reqs: Requirement[], q: URLSearchParams): void {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+    res.flushHeaders() // as the API server: the client learns the watch is open before the first event
     this.streams.add(res)
     const send = (type: string, object: KubeObject): void => { res.write(JSON.stringify({ type, object }) + '\n') }
     const rv = q.get('resourceVersion')
@@ -533,10 +558,12 @@ export class FakeKubernetes {
     if (container === undefined || !containers.includes(container)) {
       throw new HttpError(400, 'BadRequest', `container ${String(container)} is not valid for pod ${name}`)
     }
-    if (pod.status?.phase !== 'Running') {
+    const phase = pod.status?.phase
+    if (phase !== 'Running' && phase !== 'Succeeded' && phase !== 'Failed') {
       throw new HttpError(400, 'BadRequest', `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`)
     }
-    const key = `${namespace}/${name}`
+    // the first container's log is kept under the pod's key; other containers' under pod/container
+    const key = logKey(namespace, name, container === containers[0] ? undefined : container)
     let lines = [...(this.controller.logs.get(key) ?? [])]
     const sinceTime = q.get('sinceTime')
     const sinceSeconds = q.get('sinceSeconds')
@@ -551,7 +578,7 @@ export class FakeKubernetes {
       (stamps ? l.time.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z') + ' ' : '') + l.text + '\n'
     res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' })
     for (const l of lines) res.write(format(l))
-    if (q.get('follow') !== 'true') {
+    if (q.get('follow') !== 'true' || phase !== 'Running') {
       res.end()
       return
     }

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { invokeUpstream } from '../../driver-contract/invoke.ts'
 import { forkSpec, makeLocalDriver, NS } from './helpers.ts'
-import { watchdogHeaderName } from '../../../providers/local/watchdog.ts'
+import { watchdogHeaderName } from '../../../src/core/watchdog-env.ts'
 import { parseDurationMs } from '../../../providers/local/durations.ts'
 import type { LogMessage } from '../../../src/core/types.ts'
 

@@ -1,0 +1,21 @@
+/*
+ * Exactly the Kubernetes API calls the tekton backend makes, as RBAC rules (apiGroup, resource,
+ * verbs). The Helm chart's Role/ClusterRole is checked against this list, and a test records the
+ * backend's requests to the fake API server and holds them to it. Namespaces are cluster-scoped
+ * (namespace CRUD needs a ClusterRole); everything else is namespaced.
+ */
+export const TEKTON_PERMISSIONS: Array<{ apiGroup: string, resource: string, verbs: string[] }> = [
+  // functions
+  { apiGroup: 'tekton.dev', resource: 'tasks', verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'] },
+  // invocations: create, watch to the end, cancel (patch), prune
+  { apiGroup: 'tekton.dev', resource: 'taskruns', verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  // each call's request (headers and body) as the TaskRun's workspace
+  { apiGroup: '', resource: 'configmaps', verbs: ['list', 'create', 'delete'] },
+  // logs of the TaskRun pods (follow watches for new runs), large responses, failure log tails
+  { apiGroup: '', resource: 'pods', verbs: ['list', 'watch'] },
+  { apiGroup: '', resource: 'pods/log', verbs: ['get'] },
+  // /system/secrets (shared KubernetesSecretStore) and the check that a function's secrets exist
+  { apiGroup: '', resource: 'secrets', verbs: ['get', 'list', 'create', 'update', 'delete'] },
+  // /system/namespaces (shared KubernetesNamespaceStore)
+  { apiGroup: '', resource: 'namespaces', verbs: ['get', 'list', 'create', 'update', 'delete'] }
+]
