@@ -248,6 +248,28 @@ export class CloudRunDriver implements Driver {
     return await openLogs({ logging: this.clients.logging, opts: this.options, target, serviceId: id, query }, signal)
   }
 
+  /**
+   * `--check`: one services.list (pageSize 1) per project + region the namespaces use, bounded by
+   * requestTimeoutMs: the API answers, the credentials work and may list services (run.services.list).
+   */
+  async check (): Promise<void> {
+    this.assertOpen()
+    const run = this.options.endpoints.run
+    const endpoint = run !== undefined ? `${run.protocol}://${run.apiEndpoint}:${run.port}` : 'https://run.googleapis.com'
+    const parents = [...new Set([...this.options.targets.values()].map((t) => locationPath(t)))]
+    for (const parent of parents) {
+      try {
+        await this.clients.run.listServices({ parent, pageSize: 1 }, { ...this.call(), autoPaginate: false, retry: null })
+      } catch (err) {
+        const code = googleCode(err)
+        const hint = code === GRPC.PERMISSION_DENIED || code === GRPC.UNAUTHENTICATED
+          ? '; the credentials need the IAM permission run.services.list on the project (roles/run.viewer or roles/run.developer, docs/backends/cloudrun.md)'
+          : code === GRPC.DEADLINE_EXCEEDED ? ` (no answer within ${this.options.requestTimeoutMs} ms)` : ''
+        throw new Error(`cloudrun backend: listing Cloud Run services (pageSize 1) in ${parent} at ${endpoint} failed: ${(err as Error).message}${hint}`, { cause: err })
+      }
+    }
+  }
+
   /** The Cloud Run service id of a function (diagnostics and tests). */
   serviceIdOf (namespace: string, name: string): string {
     return lastSegment(servicePath(this.target(namespace), serviceId(this.target(namespace), name)))

@@ -11,6 +11,7 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import type { CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
 import { backendError, conflict, invalid, notFound } from '../../src/core/errors.ts'
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
+import { checkNamespace, DEFAULT_CHECK_TIMEOUT_MS } from './common/check.ts'
 import { createKubeClients, type KubeClients } from './common/client.ts'
 import { isKubeCode, kubeCall, toProviderError } from './common/errors.ts'
 import { KubernetesNamespaceStore } from './common/namespaces.ts'
@@ -38,12 +39,14 @@ export class KubernetesDriver implements Driver {
   readonly namespaces: KubernetesNamespaceStore
   readonly resolver: UpstreamResolver
   private readonly logger: DriverContext['logger']
+  private readonly configured: readonly string[]
   private closed = false
 
   constructor (options: KubernetesOptions, context: DriverContext, clients: KubeClients) {
     this.options = options
     this.clients = clients
     this.logger = context.logger
+    this.configured = [...context.namespaces]
     this.secrets = new KubernetesSecretStore(clients.core, { managedBy: options.managedBy })
     this.namespaces = new KubernetesNamespaceStore(clients.core, {
       marker: options.namespaceLabel,
@@ -249,6 +252,18 @@ export class KubernetesDriver implements Driver {
     const dep = await this.readDeployment(namespace, name)
     const available = Math.min(dep.status?.availableReplicas ?? 0, dep.spec?.replicas ?? 1)
     return await this.resolver.resolve(namespace, name, available)
+  }
+
+  /**
+   * `--check`: each configured namespace is read (GET /api/v1/namespaces/NAME, what the namespace
+   * store does), bounded by DEFAULT_CHECK_TIMEOUT_MS: the API server answers, the credentials work,
+   * RBAC allows reading namespaces, and the namespace exists.
+   */
+  async check (): Promise<void> {
+    this.assertOpen()
+    for (const ns of this.configured) {
+      await checkNamespace(this.clients, 'kubernetes', ns, DEFAULT_CHECK_TIMEOUT_MS, 'docs/backends/kubernetes.md#rbac')
+    }
   }
 
   async close (): Promise<void> {

@@ -2,7 +2,8 @@
  * The AWS Lambda backend: OpenFaaS functions as Lambda container-image functions.
  *   deploy/update → CreateFunction / UpdateFunctionCode + UpdateFunctionConfiguration (update.ts)
  *   status/list   → GetFunction (+ ListFunctions by the namespace's name prefix), tags (status.ts)
- *   scale         → reserved concurrency 0 / deleted (scale.ts)
+ *   scale         → reserved concurrency 0 / deleted (scale.ts); with option provisionedConcurrency
+ *                   also provisioned concurrency on an alias that deploy/update publish (provisioned.ts)
  *   invoke        → Invoke / InvokeWithResponseStream with an HTTP API event (invoke.ts)
  *   secrets       → Secrets Manager (secrets.ts); logs → CloudWatch Logs (logs.ts)
  * Only functions tagged faas-bridge:managed (with the right namespace and name tags) are seen.
@@ -21,9 +22,10 @@ import { openLogs } from './logs.ts'
 import { assertTagCount, functionSpec, initialReplicas, systemTags, type FunctionSpec } from './mapping.ts'
 import { lambdaFunctionName, logGroupName } from './naming.ts'
 import { validateOptions, type LambdaOptions, type NamespaceSettings } from './options.ts'
+import { provisionedReplicas, publishToAlias, readProvisioned, setProvisioned, type ProvisionedSettings } from './provisioned.ts'
 import { applyScale } from './scale.ts'
 import { LambdaSecretStore } from './secrets.ts'
-import { isManaged, isRunnable, toStatus, type LambdaFunction } from './status.ts'
+import { desiredReplicas, isManaged, isRunnable, toStatus, type LambdaFunction } from './status.ts'
 import { applyUpdate } from './update.ts'
 
 export type { LambdaOptions } from './options.ts'
@@ -142,6 +144,31 @@ export class LambdaDriver implements Driver {
     return functionSpec(fn, this.options, where.settings.region, arns)
   }
 
+  /** provisioned concurrency settings for this function, when the option is set */
+  private provisioned (where: Located): ProvisionedSettings | undefined {
+    const config = this.options.provisionedConcurrency
+    if (config === undefined) return undefined
+    return {
+      client: where.clients.lambda,
+      functionName: where.functionName,
+      config,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      retryBaseMs: this.options.retryBaseMs,
+      updateTimeoutMs: this.options.updateTimeoutMs,
+      updatePollMs: this.options.updatePollMs
+    }
+  }
+
+  /** toStatus, with availableReplicas from the alias's provisioned concurrency when that is managed */
+  private async statusOf (where: Located, fn: LambdaFunction, namespace: string, name: string): Promise<FunctionStatus> {
+    const status = toStatus(fn, namespace, name)
+    const pc = this.provisioned(where)
+    if (pc !== undefined && status.availableReplicas > 0) {
+      status.availableReplicas = provisionedReplicas(await readProvisioned(pc), status.replicas, pc.config.perReplica)
+    }
+    return status
+  }
+
   private forget (namespace: string, name: string): void {
     this.ready.delete(`${namespace}/${name}`)
   }
@@ -173,6 +200,12 @@ export class LambdaDriver implements Driver {
         throw err
       }
       this.forget(namespace, name)
+      const pc = this.provisioned(where)
+      if (pc !== undefined) {
+        // the function exists from here on: a failure below leaves it for update/scale to finish
+        await publishToAlias(pc)
+        await setProvisioned(pc, initialReplicas(fn))
+      }
     })
   }
 
@@ -196,6 +229,14 @@ export class LambdaDriver implements Driver {
           updateTimeoutMs: this.options.updateTimeoutMs,
           updatePollMs: this.options.updatePollMs
         }, spec, found.fn.Tags ?? {})
+        const pc = this.provisioned(found)
+        if (pc !== undefined) {
+          await publishToAlias(pc)
+          // Lambda moves the alias's provisioned concurrency to the new version by itself; a
+          // function from before the option was set gets its configuration now
+          const replicas = desiredReplicas(found.fn)
+          if (replicas > 0 && isRunnable(found.fn) && await readProvisioned(pc) === undefined) await setProvisioned(pc, replicas)
+        }
       } finally {
         this.forget(namespace, name)
       }
@@ -231,11 +272,13 @@ export class LambdaDriver implements Driver {
     }
     const out: FunctionStatus[] = []
     for (let i = 0; i < candidates.length; i += LIST_CONCURRENCY) {
-      const batch = await Promise.all(candidates.slice(i, i + LIST_CONCURRENCY).map(async (n) => await this.getFunction(clients, n)))
-      for (const fn of batch) {
+      const batch = await Promise.all(candidates.slice(i, i + LIST_CONCURRENCY).map(async (n) => {
+        const fn = await this.getFunction(clients, n)
         const name = fn?.Tags?.['faas-bridge:name']
-        if (fn !== undefined && name !== undefined && isManaged(fn, namespace, name)) out.push(toStatus(fn, namespace, name))
-      }
+        if (fn === undefined || name === undefined || !isManaged(fn, namespace, name)) return undefined
+        return await this.statusOf({ settings, clients, functionName: n }, fn, namespace, name)
+      }))
+      for (const status of batch) if (status !== undefined) out.push(status)
     }
     return out.sort((a, b) => a.name.localeCompare(b.name))
   }
@@ -243,7 +286,7 @@ export class LambdaDriver implements Driver {
   async status (namespace: string, name: string): Promise<FunctionStatus> {
     this.assertOpen()
     const found = await this.find(namespace, name)
-    return toStatus(found.fn, namespace, name)
+    return await this.statusOf(found, found.fn, namespace, name)
   }
 
   async scale (namespace: string, name: string, replicas: number): Promise<void> {
@@ -251,7 +294,10 @@ export class LambdaDriver implements Driver {
     if (!Number.isInteger(replicas) || replicas < 0) throw invalid(`replicas must be an integer >= 0, got ${replicas}`)
     await this.mutex.run(`${namespace}/${name}`, async () => {
       const found = await this.find(namespace, name)
+      const pc = this.provisioned(found)
       try {
+        // provisioned concurrency goes before reserved concurrency 0, and comes after it is lifted
+        if (pc !== undefined && replicas === 0) await setProvisioned(pc, 0)
         await applyScale({
           client: found.clients.lambda,
           functionName: found.functionName,
@@ -259,6 +305,7 @@ export class LambdaDriver implements Driver {
           requestTimeoutMs: this.options.requestTimeoutMs,
           retryBaseMs: this.options.retryBaseMs
         }, replicas, found.fn.Concurrency?.ReservedConcurrentExecutions)
+        if (pc !== undefined && replicas > 0) await setProvisioned(pc, replicas)
       } finally {
         this.forget(namespace, name)
       }
@@ -288,6 +335,7 @@ export class LambdaDriver implements Driver {
     const settings = {
       client: where.clients.invoke,
       functionName: where.functionName,
+      ...(this.options.provisionedConcurrency !== undefined ? { qualifier: this.options.provisionedConcurrency.alias } : {}),
       maxPayloadBytes: this.options.maxPayloadBytes,
       timeoutMs: this.context.execTimeoutMs,
       retryBaseMs: this.options.retryBaseMs
@@ -309,16 +357,22 @@ export class LambdaDriver implements Driver {
     }, query, signal)
   }
 
-  /** Start-up probe: one ListFunctions per region proves the endpoint answers and the credentials work. */
+  /**
+   * `--check`: one ListFunctions (MaxItems 1) per region the namespaces use proves the endpoint
+   * answers and the credentials may list functions. Throttles are retried within requestTimeoutMs;
+   * a connection failure is reported at once (with the endpoint), not retried until the timeout.
+   */
   async check (): Promise<void> {
     this.assertOpen()
     const regions = [...new Set(Object.values(this.options.namespaces).map((n) => n.region))]
     for (const region of regions) {
+      const endpoint = this.options.endpoints.lambda ?? `https://lambda.${region}.amazonaws.com`
       try {
-        await this.call('ListFunctions', (signal) =>
-          this.clients.for(region).lambda.send(new ListFunctionsCommand({ MaxItems: 1 }), { abortSignal: signal }), true)
+        await this.call(`ListFunctions in ${region}`, (signal) =>
+          this.clients.for(region).lambda.send(new ListFunctionsCommand({ MaxItems: 1 }), { abortSignal: signal }))
       } catch (err) {
-        throw new Error(`lambda backend: ListFunctions in ${region} failed: ${(err as Error).message}`, { cause: err })
+        const hint = isProviderError(err, 'FORBIDDEN') ? '; the credentials need the IAM permission lambda:ListFunctions (docs/backends/lambda.md#iam-policy)' : ''
+        throw new Error(`lambda backend: ListFunctions (MaxItems 1) in ${region} at ${endpoint} failed: ${(err as Error).message}${hint}`, { cause: err })
       }
     }
     for (const [ns, settings] of Object.entries(this.options.namespaces)) {

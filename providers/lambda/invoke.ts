@@ -19,6 +19,8 @@ import { withRetry } from './aws-errors.ts'
 export interface InvokeSettings {
   client: LambdaClient
   functionName: string
+  /** the alias (or version) to invoke; undefined = $LATEST */
+  qualifier?: string
   maxPayloadBytes: number
   timeoutMs: number
   retryBaseMs: number
@@ -205,6 +207,7 @@ export async function invokeFunction (s: InvokeSettings, req: InvocationRequest)
   if (wantsStream(req.headers)) return await invokeStreaming(s, req, payload)
   const out = await withRetry((signal) => s.client.send(new InvokeCommand({
     FunctionName: s.functionName,
+    ...(s.qualifier !== undefined ? { Qualifier: s.qualifier } : {}),
     InvocationType: 'RequestResponse',
     Payload: payload
   }), { abortSignal: signal }), {
@@ -218,6 +221,7 @@ type StreamEvents = AsyncIterable<InvokeWithResponseStreamResponseEvent>
 async function invokeStreaming (s: InvokeSettings, req: InvocationRequest, payload: Buffer): Promise<InvocationResponse> {
   const out = await withRetry((signal) => s.client.send(new InvokeWithResponseStreamCommand({
     FunctionName: s.functionName,
+    ...(s.qualifier !== undefined ? { Qualifier: s.qualifier } : {}),
     InvocationType: 'RequestResponse',
     Payload: payload
   }), { abortSignal: signal }), {

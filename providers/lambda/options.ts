@@ -34,6 +34,16 @@ export interface Endpoints {
   secretsManager?: string
 }
 
+/**
+ * Provisioned concurrency on scale: deploy/update publish a version and point `alias` at it, invoke
+ * goes through the alias, and `replicas` N > 0 provisions N × perReplica concurrent environments on
+ * the alias (0 removes the configuration).
+ */
+export interface ProvisionedConcurrency {
+  alias: string
+  perReplica: number
+}
+
 export interface LambdaOptions {
   region: string
   /** one endpoint for all three services (LocalStack, a test fake), overridden per service by `endpoints` */
@@ -66,6 +76,8 @@ export interface LambdaOptions {
   upstreamCacheMs: number
   /** request payload limit of a synchronous Invoke */
   maxPayloadBytes: number
+  /** undefined = not managed (replicas only toggle reserved concurrency 0) */
+  provisionedConcurrency: ProvisionedConcurrency | undefined
   namespaces: Record<string, NamespaceSettings>
 }
 
@@ -92,6 +104,12 @@ export const DEFAULT_LOG_MAX_PAGES = 100
 export const DEFAULT_UPSTREAM_CACHE_MS = 1000
 /** Lambda's synchronous invocation request limit: 6 MB */
 export const LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+export const DEFAULT_PER_REPLICA = 1
+/** a generous bound: Lambda's own limit is the account's (regional) concurrency */
+export const MAX_PER_REPLICA = 10_000
+/** Lambda alias names: 1–128 of letters, digits, "-" and "_", not only digits (those are versions) */
+const ALIAS = /^(?!\d+$)[A-Za-z0-9_-]{1,128}$/
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
 const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/
@@ -151,6 +169,25 @@ function credentials (value: unknown): CredentialsSource {
     }
   }
   fail('option "credentials" must be "default", "env" or { accessKeyId, secretAccessKey, sessionToken? }')
+}
+
+function provisionedConcurrency (value: unknown): ProvisionedConcurrency | undefined {
+  if (value === undefined || value === null) return undefined
+  const shape = 'option "provisionedConcurrency" must be { alias: NAME, perReplica?: N }'
+  if (typeof value !== 'object' || Array.isArray(value)) fail(`${shape}, got ${JSON.stringify(value)}`)
+  const o = value as Record<string, unknown>
+  for (const k of Object.keys(o)) {
+    if (k !== 'alias' && k !== 'perReplica') fail(`option "provisionedConcurrency.${k}" is unknown (alias, perReplica)`)
+  }
+  if (o.alias === undefined) fail(`${shape}: "alias" is missing`)
+  if (typeof o.alias !== 'string' || !ALIAS.test(o.alias)) {
+    fail(`option "provisionedConcurrency.alias" must be a Lambda alias name (1–128 letters, digits, "-" or "_", not only digits), got ${JSON.stringify(o.alias)}`)
+  }
+  const perReplica = o.perReplica ?? DEFAULT_PER_REPLICA
+  if (typeof perReplica !== 'number' || !Number.isInteger(perReplica) || perReplica < 1 || perReplica > MAX_PER_REPLICA) {
+    fail(`option "provisionedConcurrency.perReplica" must be an integer from 1 to ${MAX_PER_REPLICA}, got ${JSON.stringify(perReplica)}`)
+  }
+  return { alias: o.alias, perReplica }
 }
 
 export function validateOptions (options: Record<string, unknown> | undefined, namespaces: string[]): LambdaOptions {
@@ -244,6 +281,7 @@ export function validateOptions (options: Record<string, unknown> | undefined, n
     logMaxPages: int(opts, 'logMaxPages', DEFAULT_LOG_MAX_PAGES, 1, 10_000),
     upstreamCacheMs: int(opts, 'upstreamCacheMs', DEFAULT_UPSTREAM_CACHE_MS, 0, 60_000),
     maxPayloadBytes: int(opts, 'maxPayloadBytes', LAMBDA_MAX_PAYLOAD_BYTES, 1, LAMBDA_MAX_PAYLOAD_BYTES),
+    provisionedConcurrency: provisionedConcurrency(opts.provisionedConcurrency),
     namespaces: nsSettings
   }
 }

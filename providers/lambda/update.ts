@@ -26,12 +26,15 @@ export interface UpdateSettings {
   updatePollMs: number
 }
 
-function call<T> (s: UpdateSettings, what: string, fn: (signal: AbortSignal) => Promise<T>, idempotent = false): Promise<T> {
+/** what waiting on a function's state needs */
+export type WaitSettings = Pick<UpdateSettings, 'client' | 'functionName' | 'requestTimeoutMs' | 'retryBaseMs' | 'updateTimeoutMs' | 'updatePollMs'>
+
+function call<T> (s: WaitSettings, what: string, fn: (signal: AbortSignal) => Promise<T>, idempotent = false): Promise<T> {
   return withRetry(fn, { timeoutMs: s.requestTimeoutMs, baseMs: s.retryBaseMs, idempotent, what: `${what} ${s.functionName}` })
 }
 
 /** Waits until the function is not Pending and no update is InProgress (bounded). */
-export async function waitForUpdate (s: UpdateSettings, step: string): Promise<void> {
+export async function waitForUpdate (s: WaitSettings, step: string): Promise<void> {
   const deadline = Date.now() + s.updateTimeoutMs
   for (;;) {
     const c = await call(s, 'GetFunctionConfiguration', (signal) =>

@@ -204,6 +204,38 @@ export class OpenFaaSDriver implements Driver {
     return readLogLines(stream.body, query.namespace, query.name, this.options.maxLogLineBytes)
   }
 
+  /**
+   * `--check`: GET /system/info and GET /system/namespaces with the configured auth, each bounded
+   * by requestTimeoutMs: the remote answers, accepts our credentials, and (when it lists
+   * namespaces) serves every remote namespace this backend maps to.
+   */
+  async check (): Promise<void> {
+    this.assertOpen()
+    const fail = (err: unknown, what: string): Error =>
+      new Error(`openfaas backend: ${what} of ${this.client.label} failed: ${(err as Error).message}`, { cause: err })
+    try {
+      await this.client.json({ method: 'GET', path: 'system/info', what: 'reading /system/info' })
+    } catch (err) {
+      throw fail(err, 'GET /system/info')
+    }
+    let raw: unknown
+    try {
+      raw = await this.client.json({ method: 'GET', path: 'system/namespaces', what: 'listing /system/namespaces' })
+    } catch (err) {
+      throw fail(err, 'GET /system/namespaces')
+    }
+    if (raw !== null && (!Array.isArray(raw) || raw.some((n) => typeof n !== 'string'))) {
+      throw new Error(`openfaas backend: GET /system/namespaces of ${this.client.label} answered something that is not a list of names: ${JSON.stringify(raw).slice(0, 200)}`)
+    }
+    const served = (raw ?? []) as string[]
+    if (served.length === 0) return // a remote without namespace support lists none: nothing to compare
+    for (const [local, remote] of this.options.remoteNamespaces) {
+      if (!served.includes(remote)) {
+        throw new Error(`openfaas backend: namespace "${local}" maps to remote namespace "${remote}", which ${this.client.label} does not serve (it serves: ${served.join(', ')})`)
+      }
+    }
+  }
+
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true

@@ -10,6 +10,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/c
 import type { CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
 import { backendError, conflict, invalid, notFound, unavailable } from '../../src/core/errors.ts'
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
+import { checkNamespace, checkRead, DEFAULT_CHECK_TIMEOUT_MS } from '../kubernetes/common/check.ts'
 import { createKubeClients, type KubeClients } from '../kubernetes/common/client.ts'
 import { isKubeCode, kubeCall, toProviderError } from '../kubernetes/common/errors.ts'
 import { FUNCTION_LABEL, initialReplicas } from '../kubernetes/common/function-spec.ts'
@@ -246,6 +247,29 @@ export class TektonDriver implements Driver {
         onRunFinished: (ns, fn) => { if (!this.closed) this.janitor.schedule(ns, fn) },
         inFlight: this.inFlight
       }, namespace, task)
+    }
+  }
+
+  /**
+   * `--check`: per configured namespace, the namespace is read and one Task listed (limit=1), which
+   * proves that the tekton.dev/v1 API is served (Tekton Pipelines installed) and RBAC allows both;
+   * every read bounded by DEFAULT_CHECK_TIMEOUT_MS.
+   */
+  async check (): Promise<void> {
+    this.assertOpen()
+    const docs = 'docs/backends/tekton.md#rbac'
+    for (const ns of this.context.namespaces) {
+      await checkNamespace(this.clients, 'tekton', ns, DEFAULT_CHECK_TIMEOUT_MS, docs)
+      await checkRead(this.clients, {
+        backend: 'tekton',
+        path: `/apis/${TEKTON_GROUP}/${TEKTON_VERSION}/namespaces/${encodeURIComponent(ns)}/${TASKS}?limit=1`,
+        verb: 'list',
+        resource: TASKS_RESOURCE,
+        what: `the Tasks of namespace "${ns}"`,
+        notFound: `the ${TEKTON_GROUP}/${TEKTON_VERSION} API is not served by the cluster: install Tekton Pipelines (v0.50 or later serves ${TEKTON_GROUP}/${TEKTON_VERSION})`,
+        docs,
+        timeoutMs: DEFAULT_CHECK_TIMEOUT_MS
+      })
     }
   }
 

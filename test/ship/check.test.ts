@@ -86,7 +86,7 @@ t.test('several backends: each gets its line; an unreachable kubeconfig and an u
   const ok = await runMain({ config_file: good, state_dir: path.join(dir, 'state') })
   t.equal(ok.code, 0, ok.stderr)
   t.match(ok.stdout, /^ok {4}backend local /m)
-  t.match(ok.stdout, /^ok {4}backend cluster \(driver kubernetes, namespaces k8s-fn\): configured/m)
+  t.match(ok.stdout, /^ok {4}backend cluster \(driver kubernetes, namespaces k8s-fn\): configured and reachable$/m, "the kubernetes check() read the namespace")
   t.match(ok.stdout, /check passed: 2 backend\(s\) ready/)
 
   const bad = path.join(dir, 'bad.yaml')

@@ -89,6 +89,8 @@ export interface FakeKubernetesOptions {
   token?: string
   /** the user named in 403 messages */
   user?: string
+  /** false: the tekton.dev API group is not served (Tekton Pipelines not installed): its paths are 404 */
+  tekton?: boolean
 }
 
 function labelProblem (labels: unknown): string | undefined {
@@ -114,6 +116,7 @@ export class FakeKubernetes {
   /** called as each request arrives, before it is served (tests inject concurrent writers here) */
   onRequest: ((r: RecordedRequest) => void) | undefined
   private readonly user: string
+  private readonly servesTekton: boolean
   private readonly server: http.Server
   private readonly denied = new Set<string>()
   private readonly backends = new Map<string, string>()
@@ -123,6 +126,7 @@ export class FakeKubernetes {
   constructor (opts: FakeKubernetesOptions = {}) {
     this.token = opts.token ?? FAKE_TOKEN
     this.user = opts.user ?? 'system:serviceaccount:openfaas:faas-bridge'
+    this.servesTekton = opts.tekton ?? true
     this.controller = new FakeController(this.store, opts.readyDelayMs ?? DEFAULT_READY_DELAY_MS)
     this.server = http.createServer((req, res) => { this.handle(req, res) })
   }
@@ -263,7 +267,7 @@ export class FakeKubernetes {
       rest = rest.slice(2)
     }
     const res = RESOURCES[`${gv}/${rest[0] ?? ''}`]
-    if (res === undefined || (res.namespaced && namespace === undefined && rest.length > 1)) {
+    if (res === undefined || (res.namespaced && namespace === undefined && rest.length > 1) || (res.group === 'tekton.dev' && !this.servesTekton)) {
       throw new HttpError(404, 'NotFound', 'the server could not find the requested resource')
     }
     return { res, namespace, name: rest[1], sub: rest.slice(2) }

@@ -4,15 +4,21 @@
  * pagination, State Pending → Active and LastUpdateStatus InProgress → Successful after a delay,
  * X-Amz-Function-Error / X-Amz-Log-Result on Invoke, and event-stream framing on
  * InvokeWithResponseStream. "Functions" are JS handlers keyed by the image's ECR repository.
+ * Versions (PublishVersion snapshots $LATEST, or returns the last version when nothing changed),
+ * aliases, invoking a qualifier (alias or version: its snapshot's image and environment run), and
+ * provisioned concurrency per alias (IN_PROGRESS for provisionMs, then READY, or FAILED when the
+ * function's provisionFailure is set), with Lambda's errors for unpublished versions, missing
+ * aliases and configurations, and a request above the reserved concurrency.
  */
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { eventMessage } from './event-stream.ts'
 import {
-  ACCOUNT, readBody, restError, sendJson, type FakeFunction, type FakeState, type HandlerContext, type StreamReply
+  ACCOUNT, readBody, restError, sendJson, type FakeFunction, type FakeProvisioned, type FakeState, type HandlerContext, type StreamReply
 } from './state.ts'
 
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/
+const ALIAS_NAME = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/
 const ROLE = /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/.+$/
 const MAX_PAYLOAD = 6 * 1024 * 1024
 const HTTP_INTEGRATION = 'application/vnd.awslambda.http-integration-response'
@@ -21,13 +27,28 @@ interface Route {
   op: string
   fn?: string
   arn?: string
+  alias?: string
 }
 
 /** method + path → operation */
 export function lambdaRoute (method: string, path: string): Route | undefined {
   const seg = path.split('/').filter((s) => s !== '')
-  const [version, kind, rawName, sub] = seg
+  const [version, kind, rawName, sub, rawAlias] = seg
   const name = rawName !== undefined ? decodeURIComponent(rawName) : undefined
+  if (version === '2015-03-31' && kind === 'functions' && name !== undefined && sub === 'versions') {
+    return method === 'POST' ? { op: 'PublishVersion', fn: name } : method === 'GET' ? { op: 'ListVersionsByFunction', fn: name } : undefined
+  }
+  if (version === '2015-03-31' && kind === 'functions' && name !== undefined && sub === 'aliases') {
+    if (rawAlias === undefined) return method === 'POST' ? { op: 'CreateAlias', fn: name } : method === 'GET' ? { op: 'ListAliases', fn: name } : undefined
+    const alias = decodeURIComponent(rawAlias)
+    const op = method === 'GET' ? 'GetAlias' : method === 'PUT' ? 'UpdateAlias' : method === 'DELETE' ? 'DeleteAlias' : undefined
+    return op === undefined ? undefined : { op, fn: name, alias }
+  }
+  if (version === '2019-09-30' && kind === 'functions' && name !== undefined && sub === 'provisioned-concurrency') {
+    const op = method === 'PUT' ? 'PutProvisionedConcurrencyConfig' : method === 'GET' ? 'GetProvisionedConcurrencyConfig'
+      : method === 'DELETE' ? 'DeleteProvisionedConcurrencyConfig' : undefined
+    return op === undefined ? undefined : { op, fn: name }
+  }
   if (version === '2015-03-31' && kind === 'functions') {
     if (name === undefined) return method === 'POST' ? { op: 'CreateFunction' } : method === 'GET' ? { op: 'ListFunctions' } : undefined
     if (sub === undefined) return { op: method === 'GET' ? 'GetFunction' : method === 'DELETE' ? 'DeleteFunction' : '?', fn: name }
@@ -55,6 +76,26 @@ function state (fn: FakeFunction): { State: string, LastUpdateStatus: string } {
   return {
     State: now < fn.pendingUntil ? 'Pending' : 'Active',
     LastUpdateStatus: now < fn.pendingUntil || now < fn.updatingUntil ? 'InProgress' : 'Successful'
+  }
+}
+
+function aliasConfiguration (fn: FakeFunction, name: string): Record<string, unknown> {
+  const a = fn.aliases.get(name)
+  return { AliasArn: `${fn.arn}:${name}`, Name: name, FunctionVersion: a?.version, Description: a?.description ?? '', RevisionId: a?.revisionId }
+}
+
+/** Status of a provisioned concurrency configuration now (IN_PROGRESS → READY / FAILED) */
+function provisionedView (fn: FakeFunction, p: FakeProvisioned): Record<string, unknown> {
+  const now = Date.now()
+  if (now >= p.readyAt && fn.provisionFailure === undefined) p.available = p.requested
+  const status = now < p.readyAt ? 'IN_PROGRESS' : fn.provisionFailure !== undefined ? 'FAILED' : 'READY'
+  return {
+    RequestedProvisionedConcurrentExecutions: p.requested,
+    AvailableProvisionedConcurrentExecutions: p.available,
+    AllocatedProvisionedConcurrentExecutions: status === 'READY' ? p.requested : p.available,
+    Status: status,
+    ...(status === 'FAILED' ? { StatusReason: fn.provisionFailure } : {}),
+    LastModified: p.lastModified
   }
 }
 
@@ -148,8 +189,21 @@ export function createLambdaApi (s: FakeState): (req: IncomingMessage, res: Serv
     return undefined
   }
 
-  async function invoke (req: IncomingMessage, res: ServerResponse, fn: FakeFunction, streaming: boolean): Promise<void> {
+  /** The function as a qualifier (alias, version or $LATEST) runs it: its snapshot's image and environment. */
+  function qualified (fn: FakeFunction, qualifier: string | null): { fn: FakeFunction, version: string } | undefined {
+    if (qualifier === null || qualifier === '$LATEST') return { fn, version: '$LATEST' }
+    const version = fn.aliases.get(qualifier)?.version ?? qualifier
+    const v = fn.versions.find((x) => x.version === version)
+    if (v === undefined) return undefined
+    return { fn: { ...fn, imageUri: v.imageUri, env: v.env, memorySize: v.memorySize, timeout: v.timeout }, version }
+  }
+
+  async function invoke (req: IncomingMessage, res: ServerResponse, latest: FakeFunction, streaming: boolean): Promise<void> {
     const payload = await readBody(req)
+    const qualifier = new URL(req.url as string, 'http://fake').searchParams.get('Qualifier')
+    const target = qualified(latest, qualifier)
+    if (target === undefined) return notFound(res, `${latest.name}:${qualifier ?? ''}`)
+    const fn = target.fn
     if (payload.length > MAX_PAYLOAD) {
       restError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${MAX_PAYLOAD} bytes for the InvokeFunction operation`)
       return
@@ -169,7 +223,7 @@ export function createLambdaApi (s: FakeState): (req: IncomingMessage, res: Serv
       restError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json')
       return
     }
-    s.invocations.push({ functionName: fn.name, event })
+    s.invocations.push({ functionName: fn.name, event, ...(qualifier !== null ? { qualifier } : {}), version: target.version })
     const requestId = crypto.randomUUID()
     const lines: string[] = []
     const ctx = context(fn, lines)
@@ -183,7 +237,7 @@ export function createLambdaApi (s: FakeState): (req: IncomingMessage, res: Serv
       await invokeStreaming(res, fn, repo, event, ctx, end)
       return
     }
-    const headers: Record<string, string> = { 'X-Amz-Executed-Version': '$LATEST' }
+    const headers: Record<string, string> = { 'X-Amz-Executed-Version': target.version }
     let out: Buffer
     const handler = s.handlers.get(repo)
     const stream = s.streamHandlers.get(repo)
@@ -278,7 +332,10 @@ export function createLambdaApi (s: FakeState): (req: IncomingMessage, res: Serv
         lastModified: lastModified(),
         pendingUntil: now + s.settings.pendingMs,
         updatingUntil: 0,
-        logStream: newLogStream()
+        logStream: newLogStream(),
+        versions: [],
+        aliases: new Map(),
+        provisioned: new Map()
       }
       s.functions.set(name, fn)
       return sendJson(res, 201, configuration(fn))
@@ -350,6 +407,10 @@ export function createLambdaApi (s: FakeState): (req: IncomingMessage, res: Serv
         const body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as { ReservedConcurrentExecutions?: unknown }
         const n = body.ReservedConcurrentExecutions
         if (typeof n !== 'number' || n < 0) return invalid(res, 'ReservedConcurrentExecutions must be >= 0')
+        const provisioned = [...fn.provisioned.values()].reduce((sum, p) => sum + p.requested, 0)
+        if (n < provisioned) {
+          return invalid(res, `ReservedConcurrentExecutions ${n} should not be lower than function's total provisioned concurrency [${provisioned}].`)
+        }
         fn.reserved = n
         return sendJson(res, 200, { ReservedConcurrentExecutions: n })
       }
@@ -358,6 +419,102 @@ export function createLambdaApi (s: FakeState): (req: IncomingMessage, res: Serv
         return sendJson(res, 204, null)
       case 'GetFunctionConcurrency':
         return sendJson(res, 200, fn.reserved !== undefined ? { ReservedConcurrentExecutions: fn.reserved } : {})
+      case 'PublishVersion': {
+        await readBody(req)
+        if (state(fn).LastUpdateStatus === 'InProgress') return inProgress(res, fn)
+        const last = fn.versions.at(-1)
+        const same = last !== undefined && last.imageUri === fn.imageUri && last.memorySize === fn.memorySize &&
+          last.timeout === fn.timeout && JSON.stringify(last.env) === JSON.stringify(fn.env)
+        const v = same ? last : {
+          version: String(fn.versions.length + 1), imageUri: fn.imageUri, env: { ...fn.env }, memorySize: fn.memorySize, timeout: fn.timeout, lastModified: lastModified()
+        }
+        if (!same) fn.versions.push(v)
+        return sendJson(res, 201, { ...configuration(fn), Version: v.version, FunctionArn: `${fn.arn}:${v.version}`, LastModified: v.lastModified })
+      }
+      case 'ListVersionsByFunction':
+        return sendJson(res, 200, { Versions: [configuration(fn), ...fn.versions.map((v) => ({ ...configuration(fn), Version: v.version, FunctionArn: `${fn.arn}:${v.version}` }))] })
+      case 'CreateAlias':
+      case 'UpdateAlias': {
+        const body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as { Name?: unknown, FunctionVersion?: unknown, Description?: unknown }
+        const alias = route.op === 'CreateAlias' ? body.Name : route.alias
+        if (typeof alias !== 'string' || !ALIAS_NAME.test(alias) || alias.length > 128) {
+          return invalid(res, `1 validation error detected: Value '${String(alias)}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)`)
+        }
+        const existing = fn.aliases.get(alias)
+        if (route.op === 'CreateAlias' && existing !== undefined) return restError(res, 409, 'ResourceConflictException', `Alias already exists: ${fn.arn}:${alias}`)
+        if (route.op === 'UpdateAlias' && existing === undefined) return restError(res, 404, 'ResourceNotFoundException', `Alias not found: ${fn.arn}:${alias}`)
+        const version = typeof body.FunctionVersion === 'string' ? body.FunctionVersion : existing?.version
+        if (version === undefined) return invalid(res, 'FunctionVersion is required')
+        if (version === '$LATEST' && fn.provisioned.has(alias)) {
+          return invalid(res, 'Provisioned Concurrency Configs cannot be applied to unpublished function versions.')
+        }
+        if (version !== '$LATEST' && !fn.versions.some((v) => v.version === version)) return notFound(res, `${fn.name}:${version}`)
+        const moved = existing !== undefined && existing.version !== version
+        fn.aliases.set(alias, {
+          version,
+          revisionId: crypto.randomUUID(),
+          description: typeof body.Description === 'string' ? body.Description : existing?.description ?? ''
+        })
+        const p = fn.provisioned.get(alias)
+        if (moved && p !== undefined) {
+          // Lambda provisions the new version; the old one's environments serve until then
+          provisionedView(fn, p)
+          p.readyAt = Date.now() + s.settings.provisionMs
+        }
+        return sendJson(res, route.op === 'CreateAlias' ? 201 : 200, aliasConfiguration(fn, alias))
+      }
+      case 'GetAlias':
+      case 'DeleteAlias': {
+        const alias = route.alias as string
+        if (!fn.aliases.has(alias)) return restError(res, 404, 'ResourceNotFoundException', `Alias not found: ${fn.arn}:${alias}`)
+        if (route.op === 'GetAlias') return sendJson(res, 200, aliasConfiguration(fn, alias))
+        fn.aliases.delete(alias)
+        fn.provisioned.delete(alias)
+        return sendJson(res, 204, null)
+      }
+      case 'ListAliases':
+        return sendJson(res, 200, { Aliases: [...fn.aliases.keys()].map((a) => aliasConfiguration(fn, a)) })
+      case 'PutProvisionedConcurrencyConfig':
+      case 'GetProvisionedConcurrencyConfig':
+      case 'DeleteProvisionedConcurrencyConfig': {
+        const body = route.op === 'PutProvisionedConcurrencyConfig'
+          ? JSON.parse((await readBody(req)).toString('utf8') || '{}') as { ProvisionedConcurrentExecutions?: unknown }
+          : (await readBody(req), {})
+        const qualifier = url.searchParams.get('Qualifier')
+        if (qualifier === null || qualifier === '' || qualifier === '$LATEST') {
+          return invalid(res, 'Provisioned Concurrency Configs cannot be applied to unpublished function versions.')
+        }
+        const isAlias = fn.aliases.has(qualifier)
+        if (!isAlias && !fn.versions.some((v) => v.version === qualifier)) {
+          return restError(res, 404, 'ResourceNotFoundException', /^\d+$/.test(qualifier)
+            ? `Function not found: ${fn.arn}:${qualifier}`
+            : `Cannot find alias arn: ${fn.arn}:${qualifier}`)
+        }
+        const existing = fn.provisioned.get(qualifier)
+        if (route.op === 'GetProvisionedConcurrencyConfig' || route.op === 'DeleteProvisionedConcurrencyConfig') {
+          if (existing === undefined) {
+            return restError(res, 404, 'ProvisionedConcurrencyConfigNotFoundException', 'No Provisioned Concurrency Config found for this function')
+          }
+          if (route.op === 'GetProvisionedConcurrencyConfig') return sendJson(res, 200, provisionedView(fn, existing))
+          fn.provisioned.delete(qualifier)
+          return sendJson(res, 204, null)
+        }
+        const n = (body as { ProvisionedConcurrentExecutions?: unknown }).ProvisionedConcurrentExecutions
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+          return invalid(res, `1 validation error detected: Value '${String(n)}' at 'provisionedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 1`)
+        }
+        if (fn.reserved !== undefined && n > fn.reserved) {
+          return invalid(res, `Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function ${fn.name}`)
+        }
+        const p: FakeProvisioned = existing ?? { requested: 0, available: 0, readyAt: 0, lastModified: '' }
+        if (existing !== undefined) provisionedView(fn, existing)
+        p.requested = n
+        p.available = Math.min(p.available, n)
+        p.readyAt = Date.now() + s.settings.provisionMs
+        p.lastModified = lastModified()
+        fn.provisioned.set(qualifier, p)
+        return sendJson(res, 202, provisionedView(fn, p))
+      }
       case 'Invoke':
         return await invoke(req, res, fn, false)
       case 'InvokeWithResponseStream':

@@ -1,6 +1,7 @@
 /*
  * A wire-level fake of the three AWS services the Lambda backend talks to, on one 127.0.0.1:0
- * server: Lambda's REST paths (/2015-03-31/functions..., /2017-10-31/.../concurrency,
+ * server: Lambda's REST paths (/2015-03-31/functions... with versions and aliases,
+ * /2017-10-31/.../concurrency, /2019-09-30/.../provisioned-concurrency,
  * /2017-03-31/tags/{ARN}, invocations) and the JSON-RPC APIs of CloudWatch Logs and Secrets
  * Manager (POST / with X-Amz-Target). Tests register functions as JS handlers, inject faults
  * per operation ("Lambda.GetFunction", "Logs.FilterLogEvents", "SecretsManager.CreateSecret")
@@ -36,6 +37,7 @@ export const DEFAULT_FAKE_SETTINGS: FakeSettings = {
   region: 'us-east-1',
   pendingMs: 60,
   updateMs: 60,
+  provisionMs: 60,
   listPageSize: 2,
   logPageSize: 3,
   secretPageSize: 2

@@ -26,6 +26,32 @@ export interface StreamReply {
 }
 export type StreamHandler = (event: unknown, ctx: HandlerContext) => StreamReply | Promise<StreamReply>
 
+/** A published version: the code and configuration of $LATEST when PublishVersion ran. */
+export interface FakeVersion {
+  version: string
+  imageUri: string
+  env: Record<string, string>
+  memorySize: number
+  timeout: number
+  lastModified: string
+}
+
+export interface FakeAlias {
+  version: string
+  revisionId: string
+  description: string
+}
+
+/** A provisioned concurrency configuration of one qualifier (alias). */
+export interface FakeProvisioned {
+  requested: number
+  /** environments ready now (until readyAt: those of the previous request) */
+  available: number
+  /** IN_PROGRESS until this time (ms), then READY (or FAILED when the function's provisionFailure is set) */
+  readyAt: number
+  lastModified: string
+}
+
 export interface FakeFunction {
   name: string
   arn: string
@@ -45,6 +71,13 @@ export interface FakeFunction {
   updatingUntil: number
   /** log stream name of the current "instance" (a new one after each code update) */
   logStream: string
+  /** published versions, oldest first ("1", "2", ...) */
+  versions: FakeVersion[]
+  aliases: Map<string, FakeAlias>
+  /** provisioned concurrency configurations by qualifier */
+  provisioned: Map<string, FakeProvisioned>
+  /** tests: provisioning fails with this StatusReason */
+  provisionFailure?: string
 }
 
 export interface LogEvent {
@@ -82,6 +115,8 @@ export interface FakeSettings {
   updateMs: number
   /** ListFunctions page size cap (to exercise Marker/NextMarker) */
   listPageSize: number
+  /** how long a provisioned concurrency configuration stays IN_PROGRESS */
+  provisionMs: number
   /** FilterLogEvents / ListSecrets page size cap (to exercise nextToken) */
   logPageSize: number
   secretPageSize: number
@@ -98,7 +133,7 @@ export class FakeState {
   /** every operation served, in order (e.g. "Lambda.GetFunction", "Logs.FilterLogEvents") */
   readonly calls: string[] = []
   /** the last Invoke payloads, by function name */
-  readonly invocations: Array<{ functionName: string, event: unknown }> = []
+  readonly invocations: Array<{ functionName: string, event: unknown, qualifier?: string, version?: string }> = []
   private seq = 0
 
   constructor (settings: FakeSettings) {

@@ -80,5 +80,5 @@ t.test('check() proves the endpoint and credentials work', async (t) => {
   const { driver, fake } = await lambdaApp(t)
   await driver.check()
   fake.fail('Lambda.ListFunctions', { status: 403, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' })
-  await t.rejects(driver.check(), { message: /ListFunctions in us-east-1 failed: The security token included in the request is invalid/ })
+  await t.rejects(driver.check(), { message: /ListFunctions \(MaxItems 1\) in us-east-1 at http:\/\/127\.0\.0\.1:\d+ failed: The security token included in the request is invalid/ })
 })

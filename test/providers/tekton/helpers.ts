@@ -13,7 +13,7 @@ import { pino } from 'pino'
 import { createDriver, type TektonDriver } from '../../../providers/tekton/index.ts'
 import { buildApp } from '../../../src/app.ts'
 import { Backends } from '../../../src/core/backends.ts'
-import { FakeKubernetes } from '../../fakes/kubernetes/server.ts'
+import { FakeKubernetes, type FakeKubernetesOptions } from '../../fakes/kubernetes/server.ts'
 import { FakeTekton, type FakeTektonOptions } from '../../fakes/kubernetes/tekton.ts'
 
 export { api } from '../kubernetes/helpers.ts'
@@ -32,13 +32,15 @@ export interface TektonSetup {
 export interface SetupOptions {
   driver?: Record<string, unknown>
   tekton?: FakeTektonOptions
+  /** options of the fake API server (e.g. tekton: false — the tekton.dev API is not served) */
+  fake?: FakeKubernetesOptions
   namespaces?: string[]
   /** read_timeout: the driver's execTimeoutMs and the app's readTimeoutMs */
   timeoutMs?: number
 }
 
 export async function startTekton (opts: SetupOptions = {}): Promise<TektonSetup> {
-  const fake = await new FakeKubernetes().start()
+  const fake = await new FakeKubernetes(opts.fake).start()
   const tekton = new FakeTekton(fake, opts.tekton)
   const namespaces = opts.namespaces ?? NAMESPACES
   for (const ns of namespaces) fake.createNamespace(ns)

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import {
   BODY_KEY, FUNCTION_SCRIPT, HEADERS_KEY, OUTPUT_DIR, RESPONSE_SCRIPT, RESULT_BODY, RESULT_DELIVERY,
   RESULT_LIMIT_ENV, RESULT_SIZE, REQUEST_WORKSPACE
@@ -19,7 +19,7 @@ const run = promisify(execFile)
 
 interface Step { stdout: string, stderr: string, code: number, results: Record<string, string | undefined> }
 
-async function setup (t: Parameters<Parameters<typeof t.test>[1]>[0], headers: string, body: string) {
+async function setup (t: Test, headers: string, body: string) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fb-tekton-step-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const req = path.join(dir, 'request')
