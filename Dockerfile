@@ -2,9 +2,9 @@
 # faas-bridge container image.
 #   docker build -t faas-bridge --build-arg GIT_SHA=$(git rev-parse HEAD) .
 #   docker run --rm -p 8080:8080 -e bind_address=0.0.0.0 -v faas-bridge-state:/var/lib/faas-bridge faas-bridge
-# Three stages: production dependencies, the TypeScript build (dev dependencies), and the runtime,
-# which gets only dist/, package.json and the production node_modules. Runs as uid 1000 with a
-# read-only root filesystem; the local backend's state lives on the /var/lib/faas-bridge volume.
+# Three stages: production dependencies, the TypeScript and dashboard build (dev dependencies), and
+# the runtime, which gets only dist/ (dist/ui is the dashboard), package.json and the production
+# node_modules. Runs as uid 1000 with a read-only root filesystem; the local backend's state lives on the /var/lib/faas-bridge volume.
 
 ARG NODE_IMAGE=node:24-slim
 
@@ -22,6 +22,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY providers ./providers
+COPY scripts ./scripts
+COPY ui ./ui
 RUN npm run build
 
 # --- runtime ---

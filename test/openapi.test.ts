@@ -373,6 +373,11 @@ t.test('/system/info, /healthz, /metrics', async (t) => {
   const { app: a } = await app(t, { info: { release: '1.2.3', sha: 'abc123' } })
   const info = await send(t, a, { method: 'GET', url: '/system/info' }, 200)
   t.same(info.json().version, { sha: 'abc123', release: '1.2.3' })
+  const backends = await send(t, a, { method: 'GET', url: '/system/backends' }, 200)
+  t.same(backends.json(), [
+    { name: 'mem', kind: 'memory', namespaces: ['openfaas-fn', 'staging-fn'] },
+    { name: 'bare', kind: 'memory', namespaces: ['bare-fn'] }
+  ])
   await send(t, a, { method: 'GET', url: '/healthz' }, 200)
   await send(t, a, { method: 'HEAD', url: '/healthz' }, 200)
   const metrics = await send(t, a, { method: 'GET', url: '/metrics' }, 200)

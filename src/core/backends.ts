@@ -60,6 +60,15 @@ export class Backends {
     return [...this.byNamespace.keys()].sort()
   }
 
+  /** Every backend with its driver kind and the namespaces it serves (sorted), for the dashboard. */
+  describe (): Array<{ name: string, kind: string, namespaces: string[] }> {
+    return this.all.map((backend) => ({
+      name: backend.name,
+      kind: backend.driver.kind,
+      namespaces: [...this.byNamespace].filter(([, b]) => b === backend).map(([ns]) => ns).sort()
+    }))
+  }
+
   /** `namespace` as given by the caller ('' or undefined = default); 400 when no backend owns it. */
   resolve (namespace: string | undefined): Resolved {
     const ns = namespace === undefined || namespace === '' ? this.defaultNamespace : namespace

@@ -73,7 +73,7 @@ t.test('npm run build → node dist/src/main.js serves, counts and drains like t
   const app = path.join(base, 'app')
   await mkdir(app)
   for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) await cp(path.join(repoRoot, f), path.join(app, f))
-  for (const d of ['src', 'providers']) await cp(path.join(repoRoot, d), path.join(app, d), { recursive: true })
+  for (const d of ['src', 'providers', 'scripts', 'ui']) await cp(path.join(repoRoot, d), path.join(app, d), { recursive: true })
   await symlink(path.join(repoRoot, 'node_modules'), path.join(app, 'node_modules'), 'dir')
 
   const build = await run('npm', ['run', 'build'], app, BUILD_TIMEOUT_MS)
@@ -139,6 +139,9 @@ t.test('npm run build → node dist/src/main.js serves, counts and drains like t
   }
 
   t.equal((await fetch(`${url}/healthz`)).status, 200, '/healthz')
+  const dashboard = await fetch(`${url}/ui/`)
+  t.equal(dashboard.status, 200, 'the dashboard is served from dist/ui')
+  t.match(await dashboard.text(), /<div id="app">/)
   const info = await (await fetch(`${url}/system/info`)).json() as { version: { release: string, sha: string } }
   const { version } = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }
   t.same(info.version, { release: version, sha: 'image-sha' }, 'package.json found from dist/src; the sha comes from the image env')
