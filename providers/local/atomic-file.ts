@@ -4,7 +4,7 @@
  * see a half-written file. Temp files start with "." so directory listings can skip them.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, unlink, chmod } from 'node:fs/promises'
+import { chmod, mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 export async function fsyncDir (dir: string): Promise<void> {
@@ -52,4 +52,28 @@ export async function removeFileDurable (file: string): Promise<boolean> {
   }
   await fsyncDir(dirname(file))
   return true
+}
+
+/** what writeFileAtomic names its temp files: `.<name>.<12 hex>.tmp` */
+const TEMP_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/
+
+/**
+ * Removes the temp files a crash left in `dir` (a write cut off between open and rename). Call it
+ * only while nothing writes there (start-up). Returns how many it removed; a missing dir is empty.
+ */
+export async function removeTempFiles (dir: string): Promise<number> {
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return 0
+    throw err
+  }
+  let removed = 0
+  for (const name of names) {
+    if (!TEMP_FILE.test(name)) continue
+    await unlink(join(dir, name)).catch(() => {})
+    removed++
+  }
+  return removed
 }

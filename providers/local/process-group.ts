@@ -3,6 +3,7 @@
  * whole tree (SIGTERM, then SIGKILL after a grace period) and waits for it to go away.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -53,6 +54,29 @@ async function groupAlive (pid: number): Promise<boolean> {
     if (Number(fields[2]) === pid && fields[0] !== 'Z' && fields[0] !== 'X') return true
   }
   return false
+}
+
+/**
+ * Whether a process has died, including the moment between its death and Node reaping it (a
+ * zombie still answers kill(pid, 0)); on Linux /proc tells, elsewhere kill(pid, 0) is all there is.
+ */
+export function processDead (pid: number): boolean {
+  if (process.platform === 'linux') {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    } catch {
+      return true
+    }
+    const state = stat.charAt(stat.lastIndexOf(')') + 2)
+    return state === 'Z' || state === 'X'
+  }
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'EPERM'
+  }
 }
 
 export function signalGroup (pid: number, signal: NodeJS.Signals): void {

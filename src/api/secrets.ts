@@ -41,6 +41,7 @@ export const secretRoutes: FastifyPluginAsync<SystemOptions> = async (app, opts)
 
   app.delete('/system/secrets', { onRequest: authGuard, schema: { body: secretSchema } }, async (request, reply) => {
     const body = request.body as Secret
+    assertSecretName(body.name)
     const { namespace, store } = storeFor(request, body.namespace)
     await store.remove(namespace, body.name)
     return accepted(reply)
