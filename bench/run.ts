@@ -7,6 +7,7 @@
  *   (b) scale-from-zero — scale request → first 200 vs the process's own start
  *   (c) fork            — fork-per-request invocations/s vs the raw spawn rate
  *   (d)+(e) functions   — GET /system/functions with 1,000 functions vs /healthz; provider RSS
+ *   (f) wake            — scale to zero: first request → 200 on a parked function vs a cold start
  */
 import os from 'node:os'
 import type { Figure } from './lib/figures.ts'
@@ -15,6 +16,7 @@ import { runFork } from './fork.ts'
 import { runInvokeProxy } from './invoke-proxy.ts'
 import { runManyFunctions } from './many-functions.ts'
 import { runScaleFromZero } from './scale-from-zero.ts'
+import { runWake } from './wake.ts'
 
 interface Section {
   name: string
@@ -26,7 +28,8 @@ const SECTIONS: Section[] = [
   { name: 'invoke', title: '(a) invoke proxy', run: async () => await runInvokeProxy() },
   { name: 'scale-from-zero', title: '(b) scale-from-zero', run: async () => await runScaleFromZero() },
   { name: 'fork', title: '(c) fork-per-request', run: async () => await runFork() },
-  { name: 'functions', title: '(d) GET /system/functions with 1,000 functions, (e) provider RSS', run: async () => await runManyFunctions() }
+  { name: 'functions', title: '(d) GET /system/functions with 1,000 functions, (e) provider RSS', run: async () => await runManyFunctions() },
+  { name: 'wake', title: '(f) wake from scale to zero: parked vs cold', run: async () => await runWake() }
 ]
 
 const wanted = process.argv.slice(2)

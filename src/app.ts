@@ -17,9 +17,20 @@ import { createMetrics, metricsRoutes, type Metrics } from './api/metrics.ts'
 import { namespaceRoutes } from './api/namespaces.ts'
 import { scaleRoutes } from './api/scale.ts'
 import { secretRoutes } from './api/secrets.ts'
+import { Autoscaler, type AutoscalerOptions } from './autoscale/autoscaler.ts'
+import { uiRoutes } from './api/ui.ts'
 
 /** longer than the gateway's idle pool timeout so the provider is not the side that closes first */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000
+/**
+ * Slow-loris guard: a client has this long to send its complete request headers, or the
+ * connection is closed (Node's headersTimeout, a 408). Request bodies are not bounded
+ * (requestTimeout 0) because invocation uploads stream for as long as they take. Generous for any
+ * real client (faas-cli, the gateway send headers in one packet) and far below Node's 60 s.
+ */
+export const HEADERS_TIMEOUT_MS = 15_000
+/** how often Node checks connections against headersTimeout (its default, 30 s, would let a slow client stay 45 s) */
+export const CONNECTIONS_CHECK_INTERVAL_MS = 1000
 
 export interface AppOptions {
   backends: Backends
@@ -32,6 +43,12 @@ export interface AppOptions {
   maxReplicas?: number
   info?: { release: string, sha: string }
   logger?: FastifyServerOptions['loggerInstance'] | boolean
+  /** the built-in autoscaler and scale to zero (src/autoscale/); off when absent */
+  autoscale?: Omit<AutoscalerOptions, 'backends' | 'maxReplicas' | 'wakeTimeoutMs' | 'logger' | 'onDecision'>
+  /** the built dashboard served at /ui/; default dist/ui (see src/api/ui.ts) */
+  uiRoot?: string
+  /** see HEADERS_TIMEOUT_MS (tests shorten it) */
+  headersTimeoutMs?: number
 }
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
@@ -45,6 +62,7 @@ const SYSTEM_PATHS: Record<string, readonly string[]> = {
   '/system/info': ['GET', 'HEAD'],
   '/system/namespaces': ['GET', 'HEAD'],
   '/system/namespace/:name': ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+  '/system/backends': ['GET', 'HEAD'],
   '/healthz': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD']
 }
@@ -52,6 +70,7 @@ const SYSTEM_PATHS: Record<string, readonly string[]> = {
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics
+    autoscaler: Autoscaler | undefined
   }
 }
 
@@ -64,12 +83,33 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // invocations stream bodies of any size for as long as they take; the proxy enforces read_timeout
     requestTimeout: 0,
+    http: {
+      headersTimeout: opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_INTERVAL_MS, opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS)
+    },
     bodyLimit: opts.systemBodyLimit,
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } }
   })
   const metrics = createMetrics()
   app.decorate('metrics', metrics)
+  let autoscaler: Autoscaler | undefined
+  if (opts.autoscale !== undefined) {
+    const scaler = new Autoscaler({
+      ...opts.autoscale,
+      backends: opts.backends,
+      maxReplicas: opts.maxReplicas ?? DEFAULT_MAX_REPLICAS,
+      wakeTimeoutMs: opts.readTimeoutMs,
+      logger: app.log,
+      onDecision: (d) => { metrics.observeScaleDecision(d) }
+    })
+    metrics.setScaleSource(() => scaler.report())
+    app.addHook('onReady', async () => { scaler.start() })
+    // after the drain: requests held by a wake are served, not dropped
+    app.addHook('onClose', async () => { await scaler.stop() })
+    autoscaler = scaler
+  }
+  app.decorate('autoscaler', autoscaler)
   app.decorateRequest('backendName', '')
   registerErrorHandling(app)
 
@@ -116,6 +156,11 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     await scope.register(namespaceRoutes, system)
     await scope.register(infoRoutes, system)
     await scope.register(metricsRoutes, { metrics })
+    await scope.register(uiRoutes, {
+      backends: opts.backends,
+      ...(system.auth !== undefined ? { auth: system.auth } : {}),
+      ...(opts.uiRoot !== undefined ? { root: opts.uiRoot } : {})
+    })
     for (const [url, allowed] of Object.entries(SYSTEM_PATHS)) {
       const others = ALL_METHODS.filter((m) => !allowed.includes(m))
       scope.route({ method: others, url, handler: async (_request, reply) => sendText(reply, 405, 'method not allowed') })
@@ -126,6 +171,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     backends: opts.backends,
     readTimeoutMs: opts.readTimeoutMs,
     maxIdleConnsPerHost: opts.maxIdleConnsPerHost,
+    ...(autoscaler !== undefined ? { autoscaling: autoscaler } : {}),
     onInvocation: (labels, seconds) => {
       metrics.observeInvocation(labels, seconds)
       // invocations are the hot path: one line each at debug (proxy failures are logged at warn)

@@ -22,6 +22,15 @@ export const DEFAULT_SYSTEM_BODY_LIMIT = 1024 * 1024
 export const LOOPBACK_ADDRESS = '127.0.0.1'
 /** the scale API refuses more replicas than this: a typo must not start a million processes */
 export const DEFAULT_MAX_REPLICAS = 100
+/** idle time before a function labelled com.openfaas.scale.zero=true goes to zero (faas-idler's
+ * inactivity_duration; the label com.openfaas.scale.zero-duration overrides it per function) */
+export const DEFAULT_INACTIVITY_DURATION_MS = 15 * 60_000
+/** how often the autoscaler samples load and decides */
+export const DEFAULT_AUTOSCALE_INTERVAL_MS = 2000
+
+/** what the autoscaler does with a backend's functions; unset = by driver (local, kubernetes: scale; others: report) */
+export type AutoscaleMode = 'scale' | 'report' | 'off'
+const AUTOSCALE_MODES: readonly string[] = ['scale', 'report', 'off']
 
 export interface BackendConfig {
   /** the name used in logs and metrics */
@@ -30,6 +39,8 @@ export interface BackendConfig {
   driver: string
   namespaces: string[]
   options: Record<string, unknown>
+  /** set only when the config file says so */
+  autoscale?: AutoscaleMode
 }
 
 export interface Config {
@@ -50,6 +61,12 @@ export interface Config {
   maxReplicas: number
   logLevel: string
   backends: BackendConfig[]
+  autoscale: {
+    /** provider-wide idle time before scale to zero (env inactivity_duration) */
+    zeroDurationMs: number
+    /** env autoscale_interval */
+    intervalMs: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -112,8 +129,8 @@ function backendsFromFile (file: string, text: string): BackendConfig[] {
     const where = `${file}: backends.${name}`
     if (!isRecord(raw)) throw new ConfigError(`${where}: expected a mapping`)
     for (const key of Object.keys(raw)) {
-      if (!['driver', 'namespaces', 'options'].includes(key)) {
-        throw new ConfigError(`${where}: unknown key "${key}" (expected driver, namespaces, options)`)
+      if (!['driver', 'namespaces', 'options', 'autoscale'].includes(key)) {
+        throw new ConfigError(`${where}: unknown key "${key}" (expected driver, namespaces, options, autoscale)`)
       }
     }
     const driver = raw.driver ?? name
@@ -128,7 +145,11 @@ function backendsFromFile (file: string, text: string): BackendConfig[] {
     }
     const options = raw.options ?? {}
     if (!isRecord(options)) throw new ConfigError(`${where}.options: expected a mapping`)
-    return { name, driver, namespaces: namespaces as string[], options }
+    const autoscale = raw.autoscale
+    if (autoscale !== undefined && (typeof autoscale !== 'string' || !AUTOSCALE_MODES.includes(autoscale))) {
+      throw new ConfigError(`${where}.autoscale: expected scale, report or off, got ${JSON.stringify(autoscale)}`)
+    }
+    return { name, driver, namespaces: namespaces as string[], options, ...(autoscale !== undefined ? { autoscale: autoscale as AutoscaleMode } : {}) }
   })
 }
 
@@ -156,6 +177,14 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f:
   const systemBodyLimit = get('max_system_body_bytes') !== undefined
     ? parseInteger('max_system_body_bytes', get('max_system_body_bytes') as string, 1024, 1024 ** 3)
     : DEFAULT_SYSTEM_BODY_LIMIT
+  const zeroDurationMs = get('inactivity_duration') !== undefined
+    ? parseDuration('inactivity_duration', get('inactivity_duration') as string)
+    : DEFAULT_INACTIVITY_DURATION_MS
+  if (zeroDurationMs <= 0) throw new ConfigError('inactivity_duration: must be above 0')
+  const intervalMs = get('autoscale_interval') !== undefined
+    ? parseDuration('autoscale_interval', get('autoscale_interval') as string)
+    : DEFAULT_AUTOSCALE_INTERVAL_MS
+  if (intervalMs < 10) throw new ConfigError('autoscale_interval: must be at least 10ms')
   const hostExplicit = get('bind_address') !== undefined
   const host = get('bind_address') ?? (basicAuth ? '0.0.0.0' : LOOPBACK_ADDRESS)
 
@@ -198,6 +227,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f:
     systemBodyLimit,
     maxReplicas: get('max_replicas') !== undefined ? parseInteger('max_replicas', get('max_replicas') as string, 1, 100_000) : DEFAULT_MAX_REPLICAS,
     logLevel: get('log_level') ?? 'info',
-    backends
+    backends,
+    autoscale: { zeroDurationMs, intervalMs }
   }
 }

@@ -158,7 +158,13 @@ async function main (argv: string[]): Promise<void> {
     maxReplicas: config.maxReplicas,
     ...(credentials !== undefined ? { credentials } : {}),
     info: versionInfo(),
-    logger
+    logger,
+    autoscale: {
+      intervalMs: config.autoscale.intervalMs,
+      zeroDurationMs: config.autoscale.zeroDurationMs,
+      // backends the config file sets explicitly; the others go by driver (local, kubernetes: scale)
+      modes: Object.fromEntries(config.backends.flatMap((b) => b.autoscale !== undefined ? [[b.name, b.autoscale]] : []))
+    }
   })
 
   let stopping = false

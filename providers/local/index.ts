@@ -23,8 +23,9 @@ import type { Runtime } from './runtime.ts'
 import { createSecretMounter, type SecretMounter } from './secret-mount.ts'
 import { assertSafeName, FunctionSecretDirs, LocalSecretStore } from './secrets.ts'
 import { StateStore, type Deployment, type StoredFunction } from './state-store.ts'
-import { HttpReplicaSet, type SupervisorSettings } from './supervisor.ts'
+import { HttpReplicaSet, ParkingLot, type SupervisorSettings } from './supervisor.ts'
 import { ForkSlots } from './watchdog.ts'
+import { OWNER_ENV, ownerTag, reapOrphans, sweepStateDir } from './recovery.ts'
 
 export type { LocalOptions } from './options.ts'
 
@@ -66,9 +67,13 @@ export class LocalDriver implements Driver {
   private readonly secretDirs: FunctionSecretDirs
   private readonly fns = new Map<string, FunctionEntry>()
   private readonly mutex = new KeyedMutex()
+  /** keys of functions whose deploy is in progress (see secretChanged) */
+  private readonly deploying = new Set<string>()
   private readonly inflight = new Set<ChildProcess>()
   private readonly rollouts = new Set<Promise<void>>()
   private readonly supervisor: SupervisorSettings
+  /** env FAAS_BRIDGE_OWNER of every process spawned here, so a start after a crash finds the ones left behind */
+  private readonly owner: string
   private mounter: SecretMounter | undefined
   private closed = false
 
@@ -77,6 +82,7 @@ export class LocalDriver implements Driver {
     this.context = context
     this.logger = context.logger
     this.state = new StateStore(options.stateDir)
+    this.owner = ownerTag(options.stateDir)
     this.secrets = new LocalSecretStore(options.stateDir, async (ns, name) => { await this.secretChanged(ns, name) })
     this.secretDirs = new FunctionSecretDirs(options.stateDir, this.secrets)
     this.namespaces = new LocalNamespaceStore(options.stateDir, context.namespaces,
@@ -88,19 +94,26 @@ export class LocalDriver implements Driver {
       restartBackoffMaxMs: options.restartBackoffMaxMs,
       restartResetMs: options.restartResetMs,
       readyPollMs: options.readyPollMs,
-      onError: (err, msg) => { this.logger.error({ err }, msg) }
+      onError: (err, msg) => { this.logger.error({ err }, msg) },
+      parking: new ParkingLot(options.maxParkedReplicas)
     }
   }
 
   /** Loads the state directory and starts every stored function's replicas. */
   async init (): Promise<void> {
     await ensureDir(this.options.stateDir, 0o700)
+    const orphans = await reapOrphans(this.owner)
+    if (orphans.length > 0) this.logger.warn({ pids: orphans }, 'stopped function processes left running by an earlier provider that did not shut down')
     await this.state.init()
     await this.secrets.init()
     await this.namespaces.init()
     this.mounter = await createSecretMounter(this.options.secretsMount, this.options.secretsMountPath,
       (msg) => { this.logger.warn({}, msg) })
     const stored = await this.state.loadAll()
+    const swept = await sweepStateDir(this.options.stateDir, new Set(stored.map((fn) => this.key(fn.spec.namespace, fn.spec.service))))
+    if (swept.tempFiles > 0 || swept.staleMounts.length > 0) {
+      this.logger.info({ tempFiles: swept.tempFiles, staleMounts: swept.staleMounts }, 'removed what an interrupted write or remove left in the state directory')
+    }
     for (const fn of stored) {
       const { namespace, service } = fn.spec
       const missing = await this.secretDirs.missing(namespace, fn.spec.secrets ?? [])
@@ -140,7 +153,9 @@ export class LocalDriver implements Driver {
 
   private runSpec (spec: Deployment): RunSpec {
     const dir = this.secretDirs.pathOf(spec.namespace, spec.service)
-    return buildRunSpec(spec, this.mounter as SecretMounter, dir, this.context.execTimeoutMs)
+    const run = buildRunSpec(spec, this.mounter as SecretMounter, dir, this.context.execTimeoutMs)
+    run.env[OWNER_ENV] = this.owner
+    return run
   }
 
   private start (stored: StoredFunction): FunctionEntry {
@@ -173,19 +188,25 @@ export class LocalDriver implements Driver {
     this.assertOpen()
     const spec = this.normalize(fn)
     const { namespace, service } = spec
-    await this.mutex.run(this.key(namespace, service), async () => {
+    const key = this.key(namespace, service)
+    await this.mutex.run(key, async () => {
       this.assertOpen()
-      if (this.fns.has(this.key(namespace, service))) throw conflict(`function "${service}" already exists in namespace "${namespace}"`)
-      await this.assertSecretsExist(spec)
-      const stored: StoredFunction = { spec, replicas: initialReplicas(spec), createdAt: new Date().toISOString() }
+      if (this.fns.has(key)) throw conflict(`function "${service}" already exists in namespace "${namespace}"`)
+      this.deploying.add(key)
       try {
-        await this.secretDirs.materialize(namespace, service, spec.secrets ?? [])
-        await this.state.save(stored)
-      } catch (err) {
-        await this.secretDirs.remove(namespace, service).catch(() => {})
-        throw backendError(`could not store function "${service}": ${(err as Error).message}`, err)
+        await this.assertSecretsExist(spec)
+        const stored: StoredFunction = { spec, replicas: initialReplicas(spec), createdAt: new Date().toISOString() }
+        try {
+          await this.secretDirs.materialize(namespace, service, spec.secrets ?? [])
+          await this.state.save(stored)
+        } catch (err) {
+          await this.secretDirs.remove(namespace, service).catch(() => {})
+          throw backendError(`could not store function "${service}": ${(err as Error).message}`, err)
+        }
+        this.start(stored)
+      } finally {
+        this.deploying.delete(key)
       }
-      this.start(stored)
     })
   }
 
@@ -325,6 +346,34 @@ export class LocalDriver implements Driver {
     })
   }
 
+  /**
+   * Scale to zero for the autoscaler: reported as 0 replicas (and persisted so), but http-mode
+   * processes are suspended rather than stopped, so the next scale up resumes them in
+   * milliseconds. Fork mode has nothing to keep: its slots are simply removed.
+   */
+  async park (namespace: string, name: string): Promise<void> {
+    this.assertOpen()
+    await this.mutex.run(this.key(namespace, name), async () => {
+      const entry = this.get(namespace, name)
+      const previous = entry.stored
+      const stored = { ...previous, replicas: 0 }
+      entry.stored = stored
+      if (entry.runtime.park !== undefined) entry.runtime.park()
+      else entry.runtime.setReplicas(0)
+      for (const r of entry.retiring) this.track(r.stop())
+      entry.retiring.clear()
+      try {
+        await this.state.save(stored)
+      } catch (err) {
+        if (entry.stored === stored) {
+          entry.stored = previous
+          entry.runtime.setReplicas(previous.replicas)
+        }
+        throw err
+      }
+    })
+  }
+
   async upstream (namespace: string, name: string): Promise<Upstream> {
     this.assertOpen()
     const entry = this.get(namespace, name)
@@ -339,18 +388,30 @@ export class LocalDriver implements Driver {
   }
 
   /** Instance names and pids of a function's replicas (tests and diagnostics). */
-  replicaInfo (namespace: string, name: string): { instances: string[], pids: number[] } {
+  replicaInfo (namespace: string, name: string): { instances: string[], pids: number[], parkedPids: number[] } {
     const entry = this.get(namespace, name)
-    const pids = entry.runtime instanceof HttpReplicaSet ? entry.runtime.pids() : []
-    return { instances: entry.runtime.instances(), pids }
+    const http = entry.runtime instanceof HttpReplicaSet ? entry.runtime : undefined
+    return { instances: entry.runtime.instances(), pids: http?.pids() ?? [], parkedPids: http?.parkedPids() ?? [] }
   }
 
+  /**
+   * A secret's value changed: rewrite it in the directory of every function that uses it. Each
+   * function is refreshed under its own lock, so a refresh never races a remove (which deletes the
+   * directory) or a deploy (which materialises it); deploys in progress are waited for too, or
+   * one that read the old value just before the change would keep it.
+   */
   private async secretChanged (namespace: string, secret: string): Promise<void> {
-    for (const entry of this.fns.values()) {
-      const { spec } = entry.stored
-      if (spec.namespace === namespace && (spec.secrets ?? []).includes(secret)) {
-        await this.secretDirs.refresh(namespace, spec.service, secret)
-      }
+    const keys = new Set(this.deploying)
+    for (const [key, entry] of this.fns) if (entry.stored.spec.namespace === namespace) keys.add(key)
+    for (const key of keys) {
+      await this.mutex.run(key, async () => {
+        const entry = this.fns.get(key)
+        if (entry === undefined || this.closed) return
+        const { spec } = entry.stored
+        if (spec.namespace === namespace && (spec.secrets ?? []).includes(secret)) {
+          await this.secretDirs.refresh(namespace, spec.service, secret)
+        }
+      })
     }
   }
 

@@ -33,6 +33,8 @@ export interface LocalOptions {
   restartResetMs: number
   /** how often a starting http replica is probed for a listening port */
   readyPollMs: number
+  /** suspended (parked) http-mode processes kept for scale to zero, all functions together; the oldest is stopped past it */
+  maxParkedReplicas: number
   /** per-function log ring buffer bounds */
   logMaxLines: number
   logMaxBytes: number
@@ -45,6 +47,7 @@ export const DEFAULT_RESTART_BACKOFF_MS = 100
 export const DEFAULT_RESTART_BACKOFF_MAX_MS = 10_000
 export const DEFAULT_RESTART_RESET_MS = 10_000
 export const DEFAULT_READY_POLL_MS = 20
+export const DEFAULT_MAX_PARKED_REPLICAS = 100
 export const DEFAULT_LOG_MAX_LINES = 1000
 export const DEFAULT_LOG_MAX_BYTES = 1024 * 1024
 
@@ -92,6 +95,7 @@ export function validateOptions (options: Record<string, unknown> | undefined): 
     restartBackoffMaxMs: positiveInt(opts, 'restartBackoffMaxMs', DEFAULT_RESTART_BACKOFF_MAX_MS),
     restartResetMs: positiveInt(opts, 'restartResetMs', DEFAULT_RESTART_RESET_MS),
     readyPollMs: positiveInt(opts, 'readyPollMs', DEFAULT_READY_POLL_MS),
+    maxParkedReplicas: positiveInt(opts, 'maxParkedReplicas', DEFAULT_MAX_PARKED_REPLICAS, 0),
     logMaxLines: positiveInt(opts, 'logMaxLines', DEFAULT_LOG_MAX_LINES),
     logMaxBytes: positiveInt(opts, 'logMaxBytes', DEFAULT_LOG_MAX_BYTES)
   }

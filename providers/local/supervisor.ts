@@ -3,6 +3,11 @@
  * env PORT). A replica is available once its port accepts TCP connections. A replica that exits
  * on its own is restarted with exponential backoff and is unavailable meanwhile; the backoff
  * resets once a run stays up for restartResetMs.
+ *
+ * Parking (scale to zero): a ready replica's process group is suspended (SIGSTOP) instead of
+ * stopped, and leaves the set; the next scale up resumes it (SIGCONT) and it serves at once. A
+ * parked process that dies is not restarted: the scale up starts a fresh one in its place. The
+ * ParkingLot bounds how many processes stay parked across the backend (oldest evicted first).
  */
 import type { ChildProcess } from 'node:child_process'
 import net from 'node:net'
@@ -10,7 +15,7 @@ import type { Upstream } from '../../src/core/driver.ts'
 import { instanceName, type RunSpec } from './function-env.ts'
 import { lineSplitter, type FunctionLog } from './log-buffer.ts'
 import type { PortAllocator } from './ports.ts'
-import { spawnGroup, stopGroup } from './process-group.ts'
+import { processDead, signalGroup, spawnGroup, stopGroup } from './process-group.ts'
 import type { Runtime } from './runtime.ts'
 
 export interface SupervisorSettings {
@@ -21,6 +26,36 @@ export interface SupervisorSettings {
   restartResetMs: number
   readyPollMs: number
   onError: (err: unknown, msg: string) => void
+  /** bounds the parked processes of every function together */
+  parking: ParkingLot
+}
+
+/** Suspended replicas of all functions, oldest first; past the limit the oldest is stopped. */
+export class ParkingLot {
+  private readonly parked = new Map<object, () => void>()
+  private readonly limit: number
+
+  constructor (limit: number) {
+    this.limit = limit
+  }
+
+  /** `evict` stops the replica when the lot is full */
+  add (replica: object, evict: () => void): void {
+    this.parked.set(replica, evict)
+    while (this.parked.size > this.limit) {
+      const [oldest, stop] = this.parked.entries().next().value as [object, () => void]
+      this.parked.delete(oldest)
+      stop()
+    }
+  }
+
+  remove (replica: object): void {
+    this.parked.delete(replica)
+  }
+
+  get size (): number {
+    return this.parked.size
+  }
 }
 
 function probe (port: number): Promise<boolean> {
@@ -39,6 +74,7 @@ class Replica {
   upstream: Upstream | undefined
   private child: ChildProcess | undefined
   private stopped = false
+  private parked = false
   private crashes = 0
   private restartTimer: NodeJS.Timeout | undefined
   private pollTimer: NodeJS.Timeout | undefined
@@ -97,6 +133,12 @@ class Replica {
       this.child = undefined
       this.settings.ports.release(port)
       if (this.stopped) return
+      if (this.parked) {
+        // not restarted while parked: the next scale up starts a fresh replica instead
+        this.stopped = true
+        this.log.append(this.instance, `${why} while parked`)
+        return
+      }
       this.log.append(this.instance, `${why}; restarting`)
       if (Date.now() - this.startedAt >= this.settings.restartResetMs) this.crashes = 0
       this.scheduleRestart()
@@ -152,18 +194,47 @@ class Replica {
     }, () => { this.probing = false })
   }
 
+  /** Suspends a ready replica's processes; false (nothing done) when it is not serving. */
+  park (): boolean {
+    const pid = this.child?.pid
+    if (!this.ready || this.stopped || pid === undefined) return false
+    this.parked = true
+    signalGroup(pid, 'SIGSTOP')
+    this.log.append(this.instance, 'parked (suspended while the function sleeps)')
+    return true
+  }
+
+  /** Resumes a parked replica; false when its process died meanwhile (start a fresh one). */
+  unpark (): boolean {
+    this.parked = false
+    const pid = this.child?.pid
+    // a process killed while suspended may not be reaped yet: resuming it would hand out a dead port
+    if (this.stopped || !this.ready || pid === undefined || processDead(pid)) return false
+    signalGroup(pid, 'SIGCONT')
+    this.log.append(this.instance, 'resumed')
+    return true
+  }
+
   async stop (): Promise<void> {
     this.stopped = true
     this.ready = false
     this.clearPoll()
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer)
     const child = this.child
+    if (child?.pid !== undefined && this.parked) {
+      // a suspended process would only see SIGTERM once resumed: queue it, then resume
+      signalGroup(child.pid, 'SIGTERM')
+      signalGroup(child.pid, 'SIGCONT')
+    }
+    this.parked = false
     if (child !== undefined) await stopGroup(child, this.settings.stopGraceMs)
   }
 }
 
 export class HttpReplicaSet implements Runtime {
   private replicas: Replica[] = []
+  /** suspended replicas, resumed first (most recently parked last) */
+  private parked: Replica[] = []
   private readonly stopping = new Set<Promise<void>>()
   private next = 0
   private readonly spec: RunSpec
@@ -178,10 +249,19 @@ export class HttpReplicaSet implements Runtime {
 
   setReplicas (n: number): void {
     while (this.replicas.length < n) {
+      const p = this.parked.pop()
+      if (p !== undefined) {
+        this.settings.parking.remove(p)
+        if (p.unpark()) this.replicas.push(p)
+        else this.track(p.stop())
+        continue
+      }
       const r = new Replica(this.spec, this.log, this.settings)
       this.replicas.push(r)
       r.start()
     }
+    // an explicit scale to 0 stops parked processes too
+    if (n === 0) this.stopParked()
     if (this.replicas.length > n) {
       // stop the ones not serving first
       const order = [...this.replicas].sort((a, b) => Number(a.ready) - Number(b.ready))
@@ -189,6 +269,38 @@ export class HttpReplicaSet implements Runtime {
       this.replicas = this.replicas.filter((r) => !victims.has(r))
       for (const v of victims) this.track(v.stop())
     }
+  }
+
+  /**
+   * Scale to zero, keeping processes: ready replicas are suspended (resumed by the next
+   * setReplicas), the others (starting, restarting) are stopped.
+   */
+  park (): void {
+    const current = this.replicas
+    this.replicas = []
+    for (const r of current) {
+      if (r.park()) {
+        this.parked.push(r)
+        this.settings.parking.add(r, () => { this.evict(r) })
+      } else {
+        this.track(r.stop())
+      }
+    }
+  }
+
+  private evict (r: Replica): void {
+    const i = this.parked.indexOf(r)
+    if (i >= 0) this.parked.splice(i, 1)
+    this.log.append(r.instance, 'evicted from the parked set')
+    this.track(r.stop())
+  }
+
+  private stopParked (): void {
+    for (const p of this.parked) {
+      this.settings.parking.remove(p)
+      this.track(p.stop())
+    }
+    this.parked = []
   }
 
   private track (p: Promise<void>): void {
@@ -222,6 +334,11 @@ export class HttpReplicaSet implements Runtime {
   /** pids of the running replica processes */
   pids (): number[] {
     return this.replicas.map((r) => r.pid).filter((p): p is number => p !== undefined)
+  }
+
+  /** pids of the parked (suspended) replica processes */
+  parkedPids (): number[] {
+    return this.parked.map((r) => r.pid).filter((p): p is number => p !== undefined)
   }
 
   async stop (): Promise<void> {

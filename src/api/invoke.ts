@@ -11,7 +11,7 @@ import type { FastifyPluginAsync, onRequestHookHandler, RouteHandlerMethod } fro
 import type { Backends } from '../core/backends.ts'
 import { INVOKE_PREFIX, isInvokeUrl } from '../proxy/invoke-path.ts'
 import { createInvoker, INVOKE_METHODS, sendMethodNotAllowed } from '../proxy/invoker.ts'
-import type { Invoker } from '../proxy/invoker.ts'
+import type { Autoscaling, Invoker } from '../proxy/invoker.ts'
 
 export interface InvokeOptions {
   backends: Backends
@@ -21,6 +21,8 @@ export interface InvokeOptions {
   maxIdleConnsPerHost: number
   /** once per invocation, with the status the caller got and the duration in seconds */
   onInvocation?: (labels: { function: string, namespace: string, backend: string, code: number }, seconds: number) => void
+  /** the autoscaler's load counters and wake-on-request (src/autoscale/) */
+  autoscaling?: Autoscaling
   /**
    * Serve /function/ requests on the http.Server before Fastify routes them (default true).
    * About 15–25% less CPU per invocation (bench/invoke-proxy.ts); the routes stay registered

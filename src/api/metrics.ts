@@ -1,15 +1,43 @@
 /*
  * /metrics in Prometheus text format: request counts and durations per route and backend (the
  * names faas-provider uses, plus a backend label), and invocations per function. One registry per
- * app so that several apps in one process (tests) do not collide.
+ * app so that several apps in one process (tests) do not collide. With the autoscaler: replicas
+ * (current, available, desired) and load per function, read from it at scrape time, and a count of
+ * its scaling actions.
  */
 import type { FastifyPluginAsync } from 'fastify'
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+/** One function's replicas and load, as the autoscaler last saw them. */
+export interface FunctionScaleReport {
+  function: string
+  namespace: string
+  backend: string
+  replicas: number
+  availableReplicas: number
+  /** undefined when the function is not autoscaled */
+  desiredReplicas: number | undefined
+  inflight: number
+  rps: number
+  concurrency: number
+}
+
+export interface ScaleDecisionLabels {
+  function: string
+  namespace: string
+  backend: string
+  /** up, down, zero, wake */
+  action: string
+  ok: boolean
+}
 
 export interface Metrics {
   registry: Registry
   observeRequest (labels: { method: string, path: string, code: number, backend: string }, seconds: number): void
   observeInvocation (labels: { function: string, namespace: string, backend: string, code: number }, seconds: number): void
+  /** where the per-function replica and load gauges are read from at scrape time */
+  setScaleSource (source: () => Iterable<FunctionScaleReport>): void
+  observeScaleDecision (labels: ScaleDecisionLabels): void
 }
 
 export function createMetrics (): Metrics {
@@ -39,8 +67,45 @@ export function createMetrics (): Metrics {
     labelNames: ['function_name', 'namespace', 'backend', 'code'] as const,
     registers: [registry]
   })
+  let scaleSource: (() => Iterable<FunctionScaleReport>) | undefined
+  const fnLabels = ['function_name', 'namespace', 'backend'] as const
+  /** a per-function gauge filled from the scale source whenever it is collected (no stale series) */
+  const gauge = (name: string, help: string, value: (r: FunctionScaleReport) => number | undefined): void => {
+    const g = new Gauge({
+      name,
+      help,
+      labelNames: fnLabels,
+      registers: [registry],
+      collect () {
+        g.reset()
+        if (scaleSource === undefined) return
+        for (const r of scaleSource()) {
+          const v = value(r)
+          if (v !== undefined) g.set({ function_name: r.function, namespace: r.namespace, backend: r.backend }, v)
+        }
+      }
+    })
+  }
+  gauge('faas_bridge_function_replicas', 'Replicas per function as the backend reports them (desired count at the backend)', (r) => r.replicas)
+  gauge('faas_bridge_function_available_replicas', 'Ready replicas per function', (r) => r.availableReplicas)
+  gauge('faas_bridge_autoscale_desired_replicas', "The autoscaler's desired replicas per autoscaled function (0 while asleep)", (r) => r.desiredReplicas)
+  gauge('faas_bridge_function_inflight_requests', 'Requests in flight per function through the invoke proxy (held requests of a waking function included)', (r) => r.inflight)
+  gauge('faas_bridge_function_requests_per_second', 'Successful requests per second per function over the autoscaler window', (r) => r.rps)
+  gauge('faas_bridge_function_concurrency', 'Mean requests in flight per function over the autoscaler window', (r) => r.concurrency)
+  const decisions = new Counter({
+    name: 'faas_bridge_autoscale_actions_total',
+    help: 'Scaling actions of the autoscaler by function, namespace, backend, action (up, down, zero, wake) and outcome',
+    labelNames: ['function_name', 'namespace', 'backend', 'action', 'outcome'] as const,
+    registers: [registry]
+  })
   return {
     registry,
+    setScaleSource (source) {
+      scaleSource = source
+    },
+    observeScaleDecision ({ function: fn, namespace, backend, action, ok }) {
+      decisions.inc({ function_name: fn, namespace, backend, action, outcome: ok ? 'ok' : 'failed' })
+    },
     observeRequest ({ method, path, code, backend }, seconds) {
       const labels = { method, path, code: String(code), backend }
       requests.inc(labels)

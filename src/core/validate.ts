@@ -3,6 +3,7 @@
  * and normalisation into the shape drivers receive (null maps become absent). Types and required
  * fields are checked earlier by the route schemas (src/api/schemas.ts).
  */
+import { checkScaleLabels } from '../autoscale/labels.ts'
 import { invalid } from './errors.ts'
 import { assertDns1123 } from './names.ts'
 import type { FunctionDeployment, FunctionNamespace, Secret } from './types.ts'
@@ -10,7 +11,6 @@ import type { FunctionDeployment, FunctionNamespace, Secret } from './types.ts'
 /** Kubernetes secret names are DNS-1123 subdomains; ours become file names too. */
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
-const SCALE_LABELS = ['com.openfaas.scale.min', 'com.openfaas.scale.max']
 
 /** the FunctionDeployment keys drivers receive; unknown keys (old `network`, `registryAuth`) are dropped */
 const DEPLOYMENT_KEYS: ReadonlyArray<keyof FunctionDeployment> = [
@@ -33,10 +33,8 @@ export function normaliseDeployment (body: FunctionDeployment): FunctionDeployme
   assertDns1123('service', body.service)
   if (body.image.trim() === '') throw invalid('image is required')
   const fn = pick(body, DEPLOYMENT_KEYS)
-  for (const label of SCALE_LABELS) {
-    const v = fn.labels?.[label]
-    if (v !== undefined && !/^\d+$/.test(v)) throw invalid(`label ${label} must be a whole number, got "${v}"`)
-  }
+  // com.openfaas.scale.*: each value checked, so the autoscaler never meets a bad one
+  checkScaleLabels(fn.labels)
   for (const secret of fn.secrets ?? []) assertSecretName(secret)
   return fn
 }

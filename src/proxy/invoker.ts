@@ -4,13 +4,15 @@
  * upgrade. Resolves the function through Backends → Driver.upstream(), then streams to an HTTP
  * upstream (http-forwarder.ts) or runs a `call` upstream (call-forwarder.ts). Every failure the
  * proxy answers itself carries X-OpenFaaS-Internal: proxy; onInvocation hears every outcome once.
+ * With `autoscaling`, each invocation bumps its function's load counters (in flight while it runs,
+ * then completed), and a function with no ready instance is woken, its requests held meanwhile.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { Backends } from '../core/backends.ts'
+import type { Backend, Backends } from '../core/backends.ts'
 import type { Upstream } from '../core/driver.ts'
 import { isProviderError } from '../core/errors.ts'
-import { splitQualifiedName } from '../core/names.ts'
+import { dns1123Problem, splitQualifiedName } from '../core/names.ts'
 import { forwardCall } from './call-forwarder.ts'
 import { scanRequestHeaders } from './headers.ts'
 import { createHttpForwarder } from './http-forwarder.ts'
@@ -26,6 +28,36 @@ export interface InvocationLabels {
   code: number
 }
 
+/**
+ * One function's load counters, bumped on the invoke path (the autoscaler samples them per tick):
+ * plain numbers in an object that exists before the request, so counting allocates nothing.
+ */
+export interface LoadCounter {
+  /** requests being served, or held while the function wakes */
+  inflight: number
+  completed: number
+  /** completed with a 2xx status */
+  ok: number
+  /** the completed requests' durations summed: their mean concurrency is Δbusy / Δt */
+  busySeconds: number
+}
+
+export interface LoadSource {
+  /** the function's counters; undefined for a function nobody tracks (then nothing is counted) */
+  counter (namespace: string, name: string): LoadCounter | undefined
+}
+
+/** The autoscaler as the invoke path sees it (src/autoscale/). */
+export interface Autoscaling {
+  load: LoadSource
+  /**
+   * The function has no ready instance. When the autoscaler put it to sleep (scale to zero), wake
+   * it and resolve true once an instance is ready (bounded by read_timeout); resolve false when it
+   * is not a sleeping function (the caller answers 503 as always). Concurrent calls share one wake.
+   */
+  wake (backend: Backend, namespace: string, name: string): Promise<boolean>
+}
+
 export interface InvokerOptions {
   backends: Backends
   /** no response headers (or body idle) for this long → 504 */
@@ -33,6 +65,8 @@ export interface InvokerOptions {
   /** upstream connections per origin */
   maxIdleConnsPerHost: number
   onInvocation?: (labels: InvocationLabels, seconds: number) => void
+  /** load counters and wake-on-request for the autoscaler */
+  autoscaling?: Autoscaling
   /** proxy failures (upstream unreachable, timeouts, resolver errors) are logged here at warn */
   logger?: { warn (obj: unknown, msg?: string): void }
 }
@@ -51,7 +85,8 @@ export interface Invoker {
 export const INVOKE_METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']
 const ALLOWED = new Set(INVOKE_METHODS)
 
-type Done = (status: number, err?: unknown) => void
+/** `unknown`: the function does not exist; it is counted without its name (see recorder) */
+type Done = (status: number, err?: unknown, unknown?: boolean) => void
 
 interface Origin { origin: string, prefix: string }
 /** drivers usually hand out the same URL object per function: cache its serialisation */
@@ -72,20 +107,29 @@ export function sendMethodNotAllowed (res: ServerResponse): void {
 }
 
 export function createInvoker (options: InvokerOptions): Invoker {
-  const { backends, readTimeoutMs, onInvocation, logger } = options
+  const { backends, readTimeoutMs, onInvocation, logger, autoscaling } = options
   const forwarder = createHttpForwarder({ readTimeoutMs, connections: options.maxIdleConnsPerHost })
   let shuttingDown = false
 
   /** One invocation's bookkeeping: its labels and start time, reported once; failures logged. */
-  function recorder (name: string, namespace: string, backend: string): Done {
-    const start = onInvocation === undefined ? 0 : performance.now()
-    return (code: number, err?: unknown) => {
+  function recorder (name: string, namespace: string, backend: string, load?: LoadCounter): Done {
+    const start = onInvocation === undefined && load === undefined ? 0 : performance.now()
+    if (load !== undefined) load.inflight++
+    return (code: number, err?: unknown, unknown?: boolean) => {
       if (err !== undefined && logger !== undefined) {
         logger.warn({ function: name, namespace, backend, code, err }, 'invoke: proxy failure')
       }
-      if (onInvocation !== undefined) {
-        onInvocation({ function: name, namespace, backend, code }, (performance.now() - start) / 1000)
+      if (onInvocation === undefined && load === undefined) return
+      const seconds = (performance.now() - start) / 1000
+      if (load !== undefined) {
+        load.inflight--
+        load.completed++
+        if (code >= 200 && code < 300) load.ok++
+        load.busySeconds += seconds
       }
+      // calls to functions that do not exist are counted under function_name="": anyone may call
+      // /function/ANYTHING, and a label value per made-up name would grow the metrics without bound
+      if (onInvocation !== undefined) onInvocation({ function: unknown === true ? '' : name, namespace, backend, code }, seconds)
     }
   }
 
@@ -126,7 +170,14 @@ export function createInvoker (options: InvokerOptions): Invoker {
     })
   }
 
-  interface Resolution { target: InvokeTarget, done: Done, upstream: Promise<Upstream> }
+  interface Resolution {
+    target: InvokeTarget
+    done: Done
+    upstream: Promise<Upstream>
+    backend: Backend
+    namespace: string
+    name: string
+  }
 
   /**
    * The function a /function/ URL names, and its upstream (pending). When the URL names none the
@@ -139,20 +190,50 @@ export function createInvoker (options: InvokerOptions): Invoker {
       return undefined
     }
     const { name, namespace } = splitQualifiedName(target.segment, backends.defaultNamespace)
+    // a name that cannot exist (not a DNS-1123 label: `..`, `a/b`, …) never reaches a backend, whose
+    // URLs or file paths it could bend, nor the metrics (anyone may call /function/)
+    if (dns1123Problem(name) !== undefined || dns1123Problem(namespace) !== undefined) {
+      refuse(503, messages.noEndpoints(target.segment))
+      return undefined
+    }
     const resolved = backends.lookup(namespace)
     if (resolved === undefined) {
       refuse(503, messages.noEndpoints(target.segment))
-      recorder(name, namespace, '')(503)
+      recorder('', '', '')(503)
       return undefined
     }
-    const done = recorder(name, resolved.namespace, resolved.backend.name)
+    const done = recorder(name, resolved.namespace, resolved.backend.name, autoscaling?.load.counter(resolved.namespace, name))
     let upstream: Promise<Upstream>
     try {
       upstream = resolved.backend.driver.upstream(resolved.namespace, name)
     } catch (err) {
       upstream = Promise.reject(err)
     }
-    return { target, done, upstream }
+    return { target, done, upstream, backend: resolved.backend, namespace: resolved.namespace, name }
+  }
+
+  /**
+   * `err` came from upstream(): when the function is asleep, wake it (the request waits, held)
+   * and take a fresh upstream; otherwise, or when waking fails, `fail` with the error.
+   */
+  function afterWake (r: Resolution, err: unknown, ok: (upstream: Upstream) => void, fail: (err: unknown) => void): void {
+    if (autoscaling === undefined || !isProviderError(err, 'UNAVAILABLE')) {
+      fail(err)
+      return
+    }
+    autoscaling.wake(r.backend, r.namespace, r.name).then((woken) => {
+      if (!woken) {
+        fail(err)
+        return
+      }
+      let upstream: Promise<Upstream>
+      try {
+        upstream = r.backend.driver.upstream(r.namespace, r.name)
+      } catch (e) {
+        upstream = Promise.reject(e)
+      }
+      upstream.then(ok, fail)
+    }, fail)
   }
 
   /** faas-provider: any resolver error (unknown, not ready, backend down) is a 503; only the unexpected ones are logged */
@@ -172,11 +253,14 @@ export function createInvoker (options: InvokerOptions): Invoker {
     const r = resolve(req.url as string, (status, message) => { sendProxyError(res, status, message) })
     if (r === undefined) return
     const { target, done } = r
+    // the success path allocates only its own closure; the wake path builds what it needs
     r.upstream.then(
       (upstream) => { dispatch(upstream, target, req, res, done) },
       (err: unknown) => {
-        sendProxyError(res, 503, messages.noEndpoints(target.segment))
-        done(503, unexpected(err))
+        afterWake(r, err, (upstream) => { dispatch(upstream, target, req, res, done) }, (e: unknown) => {
+          sendProxyError(res, 503, messages.noEndpoints(target.segment))
+          done(503, unexpected(e), isProviderError(e, 'NOT_FOUND'))
+        })
       }
     )
   }
@@ -189,7 +273,7 @@ export function createInvoker (options: InvokerOptions): Invoker {
     const r = resolve(req.url as string, (status, message) => { rejectUpgrade(socket, status, message) })
     if (r === undefined) return
     const { target, done } = r
-    r.upstream.then((upstream) => {
+    const tunnel = (upstream: Upstream): void => {
       if (upstream.kind !== 'http') {
         rejectUpgrade(socket, 501, `WebSocket is not supported by the backend of: ${target.segment}.`)
         done(501)
@@ -203,10 +287,12 @@ export function createInvoker (options: InvokerOptions): Invoker {
         name: target.segment,
         readTimeoutMs
       }, done)
-    }, (err: unknown) => {
+    }
+    const fail = (err: unknown): void => {
       rejectUpgrade(socket, 503, messages.noEndpoints(target.segment))
-      done(503, unexpected(err))
-    })
+      done(503, unexpected(err), isProviderError(err, 'NOT_FOUND'))
+    }
+    r.upstream.then(tunnel, (err: unknown) => { afterWake(r, err, tunnel, fail) })
   }
 
   return {

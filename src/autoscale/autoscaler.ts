@@ -1,0 +1,399 @@
+/*
+ * The autoscaler: on a fixed interval it lists the functions of every backend it scales, samples
+ * their load (counted by the invoke proxy), asks the policy (./policy.ts) for the desired count and
+ * acts through the Driver only — `scale`, the same call as POST /system/scale-function, and the
+ * optional `park` for scale to zero. It also wakes sleeping functions on their first request
+ * (`wake`, called by the invoke path), holding every concurrent request on one wake.
+ *
+ * Which backends: those that do not scale on their own (local and kubernetes by default) are
+ * scaled; the others (lambda, cloudrun, openfaas, plugins) are only reported in /metrics. Each
+ * backend's mode can be set in the config file (`autoscale: scale | report | off`).
+ */
+import type { Backend, Backends } from '../core/backends.ts'
+import { isProviderError } from '../core/errors.ts'
+import type { FunctionStatus } from '../core/types.ts'
+import type { Autoscaling, LoadCounter } from '../proxy/invoker.ts'
+import { LoadMeter, LoadWindow } from './load.ts'
+import { decide, initialState, policyFor, type Action, type Decision, type DecisionState, type Load, type Policy } from './policy.ts'
+
+export type BackendMode = 'scale' | 'report' | 'off'
+export const BACKEND_MODES: readonly BackendMode[] = ['scale', 'report', 'off']
+
+/** Driver kinds that do not scale functions themselves: the autoscaler scales them by default. */
+export const SCALED_KINDS: readonly string[] = ['local', 'kubernetes']
+
+export function defaultMode (driverKind: string): BackendMode {
+  return SCALED_KINDS.includes(driverKind) ? 'scale' : 'report'
+}
+
+/** how often the autoscaler decides (env autoscale_interval) */
+export const DEFAULT_INTERVAL_MS = 2000
+/** the rate window: CE's alert rule reads rate(...[10s]) */
+export const DEFAULT_WINDOW_MS = 10_000
+/** a higher count must be asked for this long before scaling up (CE's `for: 5s`) */
+export const DEFAULT_UP_STABILISATION_MS = 5000
+/** a lower count must be asked for this long before scaling down */
+export const DEFAULT_DOWN_STABILISATION_MS = 30_000
+/** report-only backends are listed every Nth tick (a cloud API call each) */
+export const DEFAULT_REPORT_EVERY = 15
+/** the wake path polls for a ready instance this often at first, backing off to WAKE_POLL_MAX_MS */
+const WAKE_POLL_MIN_MS = 1
+const WAKE_POLL_MAX_MS = 25
+
+export interface AutoscaleLogger {
+  info (obj: unknown, msg?: string): void
+  warn (obj: unknown, msg?: string): void
+}
+
+export interface AutoscalerOptions {
+  backends: Backends
+  /** per backend name; a backend not named gets defaultMode(driver.kind) */
+  modes?: Readonly<Record<string, BackendMode>>
+  intervalMs?: number
+  windowMs?: number
+  upStabilisationMs?: number
+  downStabilisationMs?: number
+  reportEvery?: number
+  /** the provider-wide idle time before scale to zero; label scale.zero-duration overrides it */
+  zeroDurationMs: number
+  /** the provider's max_replicas: no policy goes above it */
+  maxReplicas: number
+  /** how long a wake may take before held requests get 503 (read_timeout) */
+  wakeTimeoutMs: number
+  logger: AutoscaleLogger
+  /** the clock (ms); tests pass a fake one and call tick() themselves */
+  now?: () => number
+  /** every scaling action, after it was carried out (metrics) */
+  onDecision?: (d: DecisionEvent) => void
+}
+
+export interface DecisionEvent {
+  function: string
+  namespace: string
+  backend: string
+  action: Exclude<Action, 'none'>
+  from: number
+  to: number
+  reason: string
+  ok: boolean
+}
+
+/** One function as /metrics reports it. */
+export interface FunctionReport {
+  function: string
+  namespace: string
+  backend: string
+  replicas: number
+  availableReplicas: number
+  /** undefined when the function is not autoscaled */
+  desiredReplicas: number | undefined
+  inflight: number
+  rps: number
+  concurrency: number
+}
+
+interface Tracked {
+  backend: Backend
+  namespace: string
+  name: string
+  counter: LoadCounter
+  window: LoadWindow
+  state: DecisionState
+  policy: Policy | undefined
+  policyKey: string
+  replicas: number
+  available: number
+  desired: number | undefined
+  load: Load
+  /** a scale call for it is under way */
+  busy: boolean
+  listedAt: number
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+export class Autoscaler implements Autoscaling {
+  readonly load = new LoadMeter()
+  private readonly opts: AutoscalerOptions
+  private readonly intervalMs: number
+  private readonly windowMs: number
+  private readonly timing: { upMs: number, downMs: number }
+  private readonly reportEvery: number
+  private readonly now: () => number
+  private readonly tracked = new Map<string, Tracked>()
+  private readonly waking = new Map<string, Promise<boolean>>()
+  private readonly pending = new Set<Promise<void>>()
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+  private ticks = 0
+  private stopped = false
+
+  constructor (opts: AutoscalerOptions) {
+    this.opts = opts
+    this.intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS
+    this.windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS
+    this.timing = { upMs: opts.upStabilisationMs ?? DEFAULT_UP_STABILISATION_MS, downMs: opts.downStabilisationMs ?? DEFAULT_DOWN_STABILISATION_MS }
+    this.reportEvery = opts.reportEvery ?? DEFAULT_REPORT_EVERY
+    this.now = opts.now ?? Date.now
+  }
+
+  modeOf (backend: Backend): BackendMode {
+    return this.opts.modes?.[backend.name] ?? defaultMode(backend.driver.kind)
+  }
+
+  /** Ticks every intervalMs until stop(); the timer does not keep the process alive. */
+  start (): void {
+    if (this.stopped || this.timer !== undefined) return
+    const loop = (): void => {
+      this.timer = setTimeout(() => {
+        void this.tick().finally(() => { if (!this.stopped) loop() })
+      }, this.intervalMs)
+      this.timer.unref()
+    }
+    loop()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    await this.running
+    while (this.pending.size > 0) await Promise.all([...this.pending])
+  }
+
+  /** One round: list, sample, decide, act. Overlapping calls share the round in progress. */
+  async tick (): Promise<void> {
+    if (this.running !== undefined) return await this.running
+    this.running = this.round().finally(() => { this.running = undefined })
+    await this.running
+  }
+
+  private key (namespace: string, name: string): string {
+    return `${namespace}/${name}`
+  }
+
+  private async round (): Promise<void> {
+    const first = this.ticks === 0
+    this.ticks++
+    for (const backend of this.opts.backends.backends()) {
+      const mode = this.modeOf(backend)
+      if (mode === 'off') continue
+      if (mode === 'report' && !first && this.ticks % this.reportEvery !== 0) continue
+      for (const namespace of this.opts.backends.namespaces()) {
+        if (this.opts.backends.lookup(namespace)?.backend !== backend) continue
+        let list: FunctionStatus[]
+        try {
+          list = await backend.driver.list(namespace)
+        } catch (err) {
+          this.opts.logger.warn({ backend: backend.name, namespace, err }, 'autoscale: listing functions failed; keeping the last view')
+          continue
+        }
+        this.refresh(backend, namespace, list, mode)
+      }
+    }
+    const now = this.now()
+    for (const t of this.tracked.values()) {
+      const { load, active } = t.window.sample(now, t.counter)
+      t.load = load
+      if (t.policy === undefined) {
+        t.desired = undefined
+        continue
+      }
+      if (t.busy) continue
+      const d = decide(t.policy, t.state, { now, current: t.replicas, load, active }, this.timing)
+      t.desired = d.desired
+      if (d.action !== 'none') this.act(t, d)
+    }
+  }
+
+  /** Brings the tracked set of one backend namespace in line with its list. */
+  private refresh (backend: Backend, namespace: string, list: FunctionStatus[], mode: BackendMode): void {
+    const now = this.now()
+    const stamp = this.ticks
+    for (const fn of list) {
+      const key = this.key(namespace, fn.name)
+      let t = this.tracked.get(key)
+      if (t === undefined || t.backend !== backend) {
+        t = {
+          backend,
+          namespace,
+          name: fn.name,
+          counter: this.load.track(namespace, fn.name),
+          window: new LoadWindow(this.windowMs),
+          state: initialState(now),
+          policy: undefined,
+          policyKey: '',
+          replicas: fn.replicas ?? 0,
+          available: fn.availableReplicas ?? 0,
+          desired: undefined,
+          load: { rps: 0, concurrency: 0, inflight: 0 },
+          busy: false,
+          listedAt: stamp
+        }
+        this.tracked.set(key, t)
+      }
+      t.listedAt = stamp
+      if (!t.busy) t.replicas = fn.replicas ?? 0
+      t.available = fn.availableReplicas ?? 0
+      const policy = mode === 'scale' ? policyFor(fn.labels, this.opts) : undefined
+      const policyKey = policy === undefined ? '' : JSON.stringify(policy)
+      if (policyKey !== t.policyKey) {
+        if (policy !== undefined) {
+          this.opts.logger.info({ function: fn.name, namespace, backend: backend.name, policy }, 'autoscale: function is autoscaled')
+        } else if (t.policy !== undefined) {
+          this.opts.logger.info({ function: fn.name, namespace, backend: backend.name }, 'autoscale: function is no longer autoscaled')
+        }
+        t.policy = policy
+        t.policyKey = policyKey
+        t.state = { ...initialState(now), lastActive: t.state.lastActive }
+      }
+    }
+    for (const [key, t] of this.tracked) {
+      if (t.backend === backend && t.namespace === namespace && t.listedAt !== stamp) {
+        this.tracked.delete(key)
+        this.load.untrack(namespace, t.name)
+      }
+    }
+  }
+
+  private track (p: Promise<void>): void {
+    const tracked = p.finally(() => { this.pending.delete(tracked) })
+    this.pending.add(tracked)
+  }
+
+  private act (t: Tracked, d: Decision): void {
+    if (d.action === 'wake') {
+      this.track(this.wake(t.backend, t.namespace, t.name).then(() => {}))
+      return
+    }
+    const from = t.replicas
+    t.busy = true
+    this.track((async () => {
+      const { driver } = t.backend
+      let ok = false
+      try {
+        if (d.action === 'zero') {
+          if (driver.park !== undefined) await driver.park(t.namespace, t.name)
+          else await driver.scale(t.namespace, t.name, 0)
+        } else {
+          await driver.scale(t.namespace, t.name, d.desired)
+        }
+        ok = true
+        t.replicas = d.desired
+        t.window.reset()
+        this.opts.logger.info({
+          function: t.name, namespace: t.namespace, backend: t.backend.name, action: d.action, from, to: d.desired,
+          reason: d.reason, rps: round(t.load.rps), concurrency: round(t.load.concurrency), inflight: t.load.inflight
+        }, `autoscale: ${d.action === 'zero' ? 'scaled to zero' : `scaled ${d.action} ${from} → ${d.desired}`}`)
+      } catch (err) {
+        this.opts.logger.warn({ function: t.name, namespace: t.namespace, backend: t.backend.name, action: d.action, from, to: d.desired, err },
+          'autoscale: scaling failed')
+      } finally {
+        t.busy = false
+        this.opts.onDecision?.({ function: t.name, namespace: t.namespace, backend: t.backend.name, action: d.action as DecisionEvent['action'], from, to: d.desired, reason: d.reason, ok })
+      }
+      // a request slipped in while the function was being parked: it is held, wake at once
+      if (ok && d.action === 'zero' && t.counter.inflight > 0) await this.wake(t.backend, t.namespace, t.name)
+    })())
+  }
+
+  /** See Autoscaling.wake. */
+  async wake (backend: Backend, namespace: string, name: string): Promise<boolean> {
+    if (this.stopped || this.modeOf(backend) !== 'scale') return false
+    const t = this.tracked.get(this.key(namespace, name))
+    // listed on the last tick and not a sleeper: answer without asking the backend (a label
+    // changed since then is seen on the next tick)
+    if (t !== undefined && t.backend === backend && t.policy?.zero !== true) return false
+    const key = this.key(namespace, name)
+    let p = this.waking.get(key)
+    if (p === undefined) {
+      p = this.wakeOnce(backend, namespace, name).finally(() => { this.waking.delete(key) })
+      this.waking.set(key, p)
+    }
+    return await p
+  }
+
+  private async wakeOnce (backend: Backend, namespace: string, name: string): Promise<boolean> {
+    const started = this.now()
+    const { driver } = backend
+    let status: FunctionStatus
+    try {
+      status = await driver.status(namespace, name)
+    } catch {
+      return false
+    }
+    const policy = policyFor(status.labels, this.opts)
+    if (policy === undefined || !policy.zero) return false
+    const t = this.tracked.get(this.key(namespace, name))
+    if (t !== undefined) {
+      t.state.lastActive = started
+      t.window.reset()
+    }
+    let scaling: Promise<void> | undefined
+    let failed: unknown
+    const from = status.replicas ?? 0
+    if (from === 0) {
+      const to = policy.floor
+      if (t !== undefined) {
+        t.busy = true
+        t.replicas = to
+        t.desired = to
+      }
+      scaling = driver.scale(namespace, name, to).then(() => {
+        this.opts.onDecision?.({ function: name, namespace, backend: backend.name, action: 'wake', from, to, reason: 'a request arrived', ok: true })
+      }, (err: unknown) => {
+        failed = err ?? new Error('scale failed')
+        this.opts.onDecision?.({ function: name, namespace, backend: backend.name, action: 'wake', from, to, reason: 'a request arrived', ok: false })
+      }).finally(() => { if (t !== undefined) t.busy = false })
+      this.track(scaling)
+    }
+    // wait for an instance, polling fast at first: a parked process resumes in a millisecond
+    const deadline = started + this.opts.wakeTimeoutMs
+    let delay = WAKE_POLL_MIN_MS
+    for (;;) {
+      try {
+        await driver.upstream(namespace, name)
+        if (from === 0) {
+          this.opts.logger.info({ function: name, namespace, backend: backend.name, action: 'wake', from, to: policy.floor, ms: Math.round((this.now() - started) * 10) / 10 },
+            'autoscale: woke a sleeping function for a request')
+        }
+        return true
+      } catch (err) {
+        if (!isProviderError(err, 'UNAVAILABLE')) return false
+      }
+      if (failed !== undefined) {
+        this.opts.logger.warn({ function: name, namespace, backend: backend.name, err: failed }, 'autoscale: waking failed')
+        return false
+      }
+      if (this.stopped || this.now() >= deadline) {
+        this.opts.logger.warn({ function: name, namespace, backend: backend.name, waitedMs: this.now() - started }, 'autoscale: no instance became ready within read_timeout')
+        return false
+      }
+      await sleep(delay)
+      delay = Math.min(WAKE_POLL_MAX_MS, delay * 2)
+    }
+  }
+
+  /** Every tracked function, for /metrics. */
+  report (): FunctionReport[] {
+    const out: FunctionReport[] = []
+    for (const t of this.tracked.values()) {
+      out.push({
+        function: t.name,
+        namespace: t.namespace,
+        backend: t.backend.name,
+        replicas: t.replicas,
+        availableReplicas: t.available,
+        desiredReplicas: t.desired,
+        inflight: t.counter.inflight,
+        rps: t.load.rps,
+        concurrency: t.load.concurrency
+      })
+    }
+    return out
+  }
+}
+
+function round (n: number): number {
+  return Math.round(n * 100) / 100
+}
