@@ -47,7 +47,15 @@ export async function startProvider (env: Record<string, string> = {}): Promise<
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'fb-bench-state-'))
   const child = spawn(process.execPath, [path.join(repoRoot, 'src/main.ts')], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', port: '0', state_dir: stateDir, ...env },
+    // the compile cache npm start keeps (package.json "start"): a warm start skips type stripping
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_COMPILE_CACHE: path.join(repoRoot, 'node_modules', '.cache', 'faas-bridge'),
+      port: '0',
+      state_dir: stateDir,
+      ...env
+    },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const untrack = track(child)
