@@ -45,6 +45,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['loggerInstance'] | boolean
   /** the built-in autoscaler and scale to zero (src/autoscale/); off when absent */
   autoscale?: Omit<AutoscalerOptions, 'backends' | 'maxReplicas' | 'wakeTimeoutMs' | 'logger' | 'onDecision'>
+  /** a registry made by the caller (main.ts instruments the drivers with it); default: a new one */
+  metrics?: Metrics
   /** the built dashboard served at /ui/; default dist/ui (see src/api/ui.ts) */
   uiRoot?: string
   /** see HEADERS_TIMEOUT_MS (tests shorten it) */
@@ -91,7 +93,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } }
   })
-  const metrics = createMetrics()
+  const metrics = opts.metrics ?? createMetrics()
   app.decorate('metrics', metrics)
   let autoscaler: Autoscaler | undefined
   if (opts.autoscale !== undefined) {

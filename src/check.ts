@@ -77,7 +77,8 @@ export async function runCheck (config: Config, deps: CheckDeps): Promise<CheckR
       const context: DriverContext = {
         logger: deps.logger.child({ backend: b.name }),
         namespaces: b.namespaces,
-        execTimeoutMs: config.readTimeoutMs
+        execTimeoutMs: config.readTimeoutMs,
+        checkOnly: true
       }
       driver = await within(deps.timeoutMs, `creating the ${b.driver} driver`, Promise.resolve(createDriver(b.options, context)))
       if (driver.check !== undefined) {

@@ -12,7 +12,9 @@ import { buildApp } from './app.ts'
 import { readCredentials } from './api/auth.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
 import { runCheck } from './check.ts'
+import { createMetrics, type Metrics } from './api/metrics.ts'
 import { Backends, type Backend } from './core/backends.ts'
+import { instrumentDriver } from './core/instrumented-driver.ts'
 import type { DriverContext } from './core/driver.ts'
 
 /** SIGTERM: in-flight requests get this long to finish before the process gives up and exits 1
@@ -78,7 +80,7 @@ function versionInfo (): { release: string, sha: string } {
   return { release: root?.version ?? 'unknown', sha }
 }
 
-async function startBackends (config: Config, logger: pino.Logger): Promise<Backends> {
+async function startBackends (config: Config, logger: pino.Logger, metrics: Metrics): Promise<Backends> {
   const started: Array<{ backend: Backend, namespaces: string[] }> = []
   try {
     for (const b of config.backends) {
@@ -88,7 +90,10 @@ async function startBackends (config: Config, logger: pino.Logger): Promise<Back
         namespaces: b.namespaces,
         execTimeoutMs: config.readTimeoutMs
       }
-      const driver = await createDriver(b.options, context)
+      // every call into the backend is timed and its outcome counted in /metrics
+      const driver = instrumentDriver(await createDriver(b.options, context), (operation, seconds, outcome) => {
+        metrics.observeBackendCall({ backend: b.name, operation, outcome }, seconds)
+      })
       started.push({ backend: { name: b.name, driver }, namespaces: b.namespaces })
     }
     const backends = new Backends(started, config.defaultNamespace)
@@ -148,9 +153,11 @@ async function main (argv: string[]): Promise<void> {
   if (checkOnly) await check(config)
   const logger = pino({ level: config.logLevel, base: { service: 'faas-bridge' } })
   const credentials = config.basicAuth ? readCredentials(config.secretMountPath) : undefined
-  const backends = await startBackends(config, logger)
+  const metrics = createMetrics()
+  const backends = await startBackends(config, logger, metrics)
   const app = await buildApp({
     backends,
+    metrics,
     readTimeoutMs: config.readTimeoutMs,
     writeTimeoutMs: config.writeTimeoutMs,
     systemBodyLimit: config.systemBodyLimit,

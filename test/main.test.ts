@@ -27,6 +27,10 @@ t.test('start, serve, SIGTERM, restart: functions and secrets come back', async 
   await deployEcho(first.url)
   t.equal((await fetch(`${first.url}/system/secrets`, { method: 'POST', body: '{"name":"api-token","value":"s3cr3t-value-42"}' })).status, 202)
   t.same(await invoke(first.url, 'hello'), { status: 200, text: 'hello' })
+  t.equal((await fetch(`${first.url}/system/function/nope`)).status, 404)
+  const metrics = await (await fetch(`${first.url}/metrics`)).text()
+  t.match(metrics, /faas_bridge_backend_call_duration_seconds_count\{backend="local",operation="deploy",outcome="ok"\} 1/, 'backend call latency per backend and operation')
+  t.match(metrics, /faas_bridge_backend_call_errors_total\{backend="local",operation="status",code="NOT_FOUND"\} 1/, 'backend call errors by code')
   first.child.kill('SIGTERM')
   t.equal(await first.exited, 0, 'SIGTERM drains and exits 0')
   t.notMatch(first.output(), /s3cr3t-value-42/, 'the secret value never reaches the log')
@@ -75,4 +79,36 @@ t.test('basic_auth=true without credential files fails at start-up with the path
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fb-noauth-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   await t.rejects(startProvider(t, { basic_auth: 'true', secret_mount_path: dir, state_dir: dir }, 5000), /basic-auth-user cannot be read/)
+})
+
+t.test('--check next to a live provider on the same state starts, reaps and cleans up nothing', async (t) => {
+  const { execFile } = await import('node:child_process')
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'fb-check-live-'))
+  t.teardown(async () => { await rm(stateDir, { recursive: true, force: true }) })
+  const live = await startProvider(t, { state_dir: stateDir })
+  const web = {
+    service: 'web',
+    image: 'ghcr.io/acme/web:1',
+    envProcess: `${process.execPath} -e "require('http').createServer((q,s)=>s.end(String(process.pid))).listen(process.env.PORT,'127.0.0.1')"`,
+    envVars: { mode: 'http' }
+  }
+  t.equal((await fetch(`${live.url}/system/functions`, { method: 'POST', body: JSON.stringify(web) })).status, 202)
+  let before = ''
+  for (let i = 0; i < 200 && before === ''; i++) {
+    const res = await fetch(`${live.url}/function/web`)
+    if (res.status === 200) before = await res.text()
+    else await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  t.not(before, '', 'the function serves')
+  const result = await new Promise<{ code: number | null, out: string }>((resolve) => {
+    execFile(process.execPath, ['src/main.ts', '--check'], {
+      cwd: path.resolve(path.dirname(new URL(import.meta.url).pathname), '..'),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', state_dir: stateDir },
+      timeout: 30_000
+    }, (err, stdout, stderr) => { resolve({ code: err === null ? 0 : (err as { code?: number }).code ?? 1, out: stdout + stderr }) })
+  })
+  t.equal(result.code, 0, result.out)
+  const after = await (await fetch(`${live.url}/function/web`)).text()
+  t.equal(after, before, 'the live provider\'s function process was left alone (same pid)')
+  t.equal((await (await fetch(`${live.url}/system/functions`)).json() as unknown[]).length, 1)
 })

@@ -99,9 +99,17 @@ export class LocalDriver implements Driver {
     }
   }
 
-  /** Loads the state directory and starts every stored function's replicas. */
+  /**
+   * Loads the state directory and starts every stored function's replicas. With
+   * context.checkOnly it only loads (proving the state parses): a live provider may own it.
+   */
   async init (): Promise<void> {
     await ensureDir(this.options.stateDir, 0o700)
+    if (this.context.checkOnly === true) {
+      await this.state.init()
+      await this.state.loadAll()
+      return
+    }
     const orphans = await reapOrphans(this.owner)
     if (orphans.length > 0) this.logger.warn({ pids: orphans }, 'stopped function processes left running by an earlier provider that did not shut down')
     await this.state.init()

@@ -35,6 +35,8 @@ export interface Metrics {
   registry: Registry
   observeRequest (labels: { method: string, path: string, code: number, backend: string }, seconds: number): void
   observeInvocation (labels: { function: string, namespace: string, backend: string, code: number }, seconds: number): void
+  /** one call into a backend's driver; outcome 'ok' or the error code */
+  observeBackendCall (labels: { backend: string, operation: string, outcome: string }, seconds: number): void
   /** where the per-function replica and load gauges are read from at scrape time */
   setScaleSource (source: () => Iterable<FunctionScaleReport>): void
   observeScaleDecision (labels: ScaleDecisionLabels): void
@@ -98,6 +100,18 @@ export function createMetrics (): Metrics {
     labelNames: ['function_name', 'namespace', 'backend', 'action', 'outcome'] as const,
     registers: [registry]
   })
+  const backendCalls = new Histogram({
+    name: 'faas_bridge_backend_call_duration_seconds',
+    help: 'Calls into a backend (deploy, status, scale, secrets.create, ...) by backend, operation and outcome (ok or the error code)',
+    labelNames: ['backend', 'operation', 'outcome'] as const,
+    registers: [registry]
+  })
+  const backendErrors = new Counter({
+    name: 'faas_bridge_backend_call_errors_total',
+    help: 'Failed calls into a backend by backend, operation and error code (NOT_FOUND, BACKEND, TIMEOUT, ...)',
+    labelNames: ['backend', 'operation', 'code'] as const,
+    registers: [registry]
+  })
   return {
     registry,
     setScaleSource (source) {
@@ -110,6 +124,10 @@ export function createMetrics (): Metrics {
       const labels = { method, path, code: String(code), backend }
       requests.inc(labels)
       durations.observe(labels, seconds)
+    },
+    observeBackendCall ({ backend, operation, outcome }, seconds) {
+      backendCalls.observe({ backend, operation, outcome }, seconds)
+      if (outcome !== 'ok') backendErrors.inc({ backend, operation, code: outcome })
     },
     observeInvocation ({ function: fn, namespace, backend, code }, seconds) {
       const labels = { function_name: fn, namespace, backend, code: String(code) }

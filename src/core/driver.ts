@@ -127,6 +127,11 @@ export interface DriverContext {
   namespaces: string[]
   /** invocation timeout (ms) for drivers that run calls themselves */
   execTimeoutMs: number
+  /**
+   * The driver is created only for `--check`, perhaps next to a live provider on the same state:
+   * read and verify, but start, reap or clean up nothing.
+   */
+  checkOnly?: boolean
 }
 
 export type CreateDriver = (options: Record<string, unknown>, context: DriverContext) => Promise<Driver> | Driver
