@@ -11,7 +11,7 @@ import type { CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '..
 import { backendError, invalid, isProviderError, notFound, timeout, unavailable } from '../../src/core/errors.ts'
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
 import { createClients, type GoogleClients } from './clients.ts'
-import { googleCode, GRPC, isNotFound, mapGoogleError } from './errors.ts'
+import { googleCode, GRPC, isNotFound, mapGoogleError, withRetry, type AttemptOptions } from './errors.ts'
 import { audienceOf, IdTokens } from './invoke.ts'
 import { openLogs } from './logs.ts'
 import { assertDeployable, buildService, scaleLabels, type IService } from './mapping.ts'
@@ -61,14 +61,15 @@ export class CloudRunDriver implements Driver {
     if (this.closed) throw backendError('the Cloud Run backend is closed')
   }
 
-  private call (): { timeout: number } {
-    return { timeout: this.options.requestTimeoutMs }
+  /** One API call within requestTimeoutMs, retried (bounded) as errors.ts says; reads are idempotent. */
+  private retrying<T> (fn: (call: AttemptOptions) => Promise<T>, idempotent: boolean): Promise<T> {
+    return withRetry(fn, { timeoutMs: this.options.requestTimeoutMs, baseMs: this.options.retryBaseMs, idempotent })
   }
 
   /** Call options for methods that return a long-running operation: its polling is bounded too. */
-  private lroCall (): { timeout: number, longrunning: { initialRetryDelayMillis: number, retryDelayMultiplier: number, maxRetryDelayMillis: number, totalTimeoutMillis: number } } {
+  private lroCall (call: AttemptOptions): AttemptOptions & { longrunning: { initialRetryDelayMillis: number, retryDelayMultiplier: number, maxRetryDelayMillis: number, totalTimeoutMillis: number } } {
     return {
-      timeout: this.options.requestTimeoutMs,
+      ...call,
       longrunning: {
         initialRetryDelayMillis: this.options.operationPollMs,
         retryDelayMultiplier: 1.3,
@@ -108,7 +109,7 @@ export class CloudRunDriver implements Driver {
     }
     let svc: IService
     try {
-      [svc] = await this.clients.run.getService({ name: servicePath(target, id) }, this.call())
+      [svc] = await this.retrying(async (call) => await this.clients.run.getService({ name: servicePath(target, id) }, call), true)
     } catch (err) {
       if (isNotFound(err)) throw notFound(`function "${name}" not found in namespace "${namespace}"`)
       throw mapGoogleError(err, `reading Cloud Run service "${id}"`)
@@ -145,7 +146,7 @@ export class CloudRunDriver implements Driver {
     const service = buildService(fn, { target, namespace: fn.namespace, secretPrefix: this.options.secretPrefix, minInstances, now: new Date() })
     this.forget(fn.namespace, fn.service)
     await this.operate(`creating Cloud Run service "${id}"`, async () =>
-      await this.clients.run.createService({ parent: locationPath(target), serviceId: id, service }, this.lroCall()))
+      await this.retrying(async (call) => await this.clients.run.createService({ parent: locationPath(target), serviceId: id, service }, this.lroCall(call)), false))
     this.logger.info({ function: fn.service, namespace: fn.namespace, service: id }, 'cloudrun: service created')
   }
 
@@ -163,7 +164,7 @@ export class CloudRunDriver implements Driver {
     service.name = servicePath(target, id)
     this.forget(fn.namespace, fn.service)
     await this.operate(`updating Cloud Run service "${id}"`, async () =>
-      await this.clients.run.updateService({ service }, this.lroCall()))
+      await this.retrying(async (call) => await this.clients.run.updateService({ service }, this.lroCall(call)), false))
   }
 
   async remove (namespace: string, name: string): Promise<void> {
@@ -171,7 +172,7 @@ export class CloudRunDriver implements Driver {
     const { target, id } = await this.managed(namespace, name)
     this.forget(namespace, name)
     await this.operate(`deleting Cloud Run service "${id}"`, async () =>
-      await this.clients.run.deleteService({ name: servicePath(target, id) }, this.lroCall()))
+      await this.retrying(async (call) => await this.clients.run.deleteService({ name: servicePath(target, id) }, this.lroCall(call)), false))
   }
 
   async list (namespace: string): Promise<FunctionStatus[]> {
@@ -183,9 +184,8 @@ export class CloudRunDriver implements Driver {
       let services: IService[]
       let next: protos.google.cloud.run.v2.IListServicesRequest | null
       try {
-        [services, next] = await this.clients.run.listServices(
-          { parent: locationPath(target), pageSize: 100, ...(pageToken !== undefined ? { pageToken } : {}) },
-          { ...this.call(), autoPaginate: false })
+        const request = { parent: locationPath(target), pageSize: 100, ...(pageToken !== undefined ? { pageToken } : {}) };
+        [services, next] = await this.retrying(async (call) => await this.clients.run.listServices(request, { ...call, autoPaginate: false }), true)
       } catch (err) {
         throw mapGoogleError(err, `listing Cloud Run services in ${locationPath(target)}`)
       }
@@ -217,10 +217,10 @@ export class CloudRunDriver implements Driver {
     }
     this.forget(namespace, name)
     await this.operate(`scaling Cloud Run service "${id}"`, async () =>
-      await this.clients.run.updateService({
+      await this.retrying(async (call) => await this.clients.run.updateService({
         service: { name: servicePath(target, id), scaling: { minInstanceCount: replicas } },
         updateMask: { paths: ['scaling.min_instance_count'] }
-      }, this.lroCall()))
+      }, this.lroCall(call)), false))
   }
 
   async upstream (namespace: string, name: string): Promise<Upstream> {
@@ -259,7 +259,7 @@ export class CloudRunDriver implements Driver {
     const parents = [...new Set([...this.options.targets.values()].map((t) => locationPath(t)))]
     for (const parent of parents) {
       try {
-        await this.clients.run.listServices({ parent, pageSize: 1 }, { ...this.call(), autoPaginate: false, retry: null })
+        await this.clients.run.listServices({ parent, pageSize: 1 }, { timeout: this.options.requestTimeoutMs, autoPaginate: false, retry: null })
       } catch (err) {
         const code = googleCode(err)
         const hint = code === GRPC.PERMISSION_DENIED || code === GRPC.UNAUTHENTICATED

@@ -59,6 +59,8 @@ export interface CloudRunOptions {
   operationPollMaxMs: number
   /** per API call (retries included) */
   requestTimeoutMs: number
+  /** first back-off of a retried API call (doubles per retry, with jitter, within requestTimeoutMs) */
+  retryBaseMs: number
   /** how long a resolved service URL is reused for invocations */
   upstreamCacheMs: number
   /** follow=true polls Cloud Logging this often */
@@ -78,6 +80,7 @@ export const DEFAULT_OPERATION_TIMEOUT_MS = 5 * 60_000
 export const DEFAULT_OPERATION_POLL_MS = 500
 export const DEFAULT_OPERATION_POLL_MAX_MS = 5_000
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+export const DEFAULT_RETRY_BASE_MS = 100
 export const DEFAULT_UPSTREAM_CACHE_MS = 2_000
 export const DEFAULT_LOGS_POLL_MS = 2_000
 export const DEFAULT_LOGS_MAX_ENTRIES = 10_000
@@ -141,7 +144,7 @@ export function validateOptions (options: Record<string, unknown> | undefined, n
   const opts = options ?? {}
   const known = new Set(['project', 'region', 'namespaces', 'serviceAccount', 'ingress', 'servicePrefix', 'secretPrefix',
     'scaleToZero', 'defaultMinInstances', 'auth', 'keyFilename', 'invokeAuth', 'idTokenProvider', 'endpoints',
-    'operationTimeoutMs', 'operationPollMs', 'operationPollMaxMs', 'requestTimeoutMs', 'upstreamCacheMs', 'logsPollMs',
+    'operationTimeoutMs', 'operationPollMs', 'operationPollMaxMs', 'requestTimeoutMs', 'retryBaseMs', 'upstreamCacheMs', 'logsPollMs',
     'logsMaxEntries', 'logsLookbackMs', 'maxListPages'])
   for (const key of Object.keys(opts)) if (!known.has(key)) fail(`unknown option "${key}"`)
 
@@ -222,6 +225,7 @@ export function validateOptions (options: Record<string, unknown> | undefined, n
     operationPollMs: int(opts, 'operationPollMs', DEFAULT_OPERATION_POLL_MS),
     operationPollMaxMs: int(opts, 'operationPollMaxMs', DEFAULT_OPERATION_POLL_MAX_MS),
     requestTimeoutMs: int(opts, 'requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS),
+    retryBaseMs: int(opts, 'retryBaseMs', DEFAULT_RETRY_BASE_MS),
     upstreamCacheMs: int(opts, 'upstreamCacheMs', DEFAULT_UPSTREAM_CACHE_MS, 0),
     logsPollMs: int(opts, 'logsPollMs', DEFAULT_LOGS_POLL_MS),
     logsMaxEntries: int(opts, 'logsMaxEntries', DEFAULT_LOGS_MAX_ENTRIES),

@@ -8,7 +8,7 @@ import type { SecretManagerServiceClient } from '@google-cloud/secret-manager'
 import type { SecretInput, SecretStore } from '../../src/core/driver.ts'
 import { notFound } from '../../src/core/errors.ts'
 import type { SecretInfo } from '../../src/core/types.ts'
-import { isNotFound, mapGoogleError } from './errors.ts'
+import { isNotFound, mapGoogleError, withRetry, type AttemptOptions } from './errors.ts'
 import {
   isManagedIn, lastSegment, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAMESPACE_LABEL, secretId, secretNameOf
 } from './naming.ts'
@@ -25,8 +25,9 @@ export class CloudRunSecretStore implements SecretStore {
     this.target = target
   }
 
-  private call (): { timeout: number } {
-    return { timeout: this.opts.requestTimeoutMs }
+  /** One API call within requestTimeoutMs, retried (bounded) as errors.ts says; reads are idempotent. */
+  private retrying<T> (fn: (call: AttemptOptions) => Promise<T>, idempotent: boolean): Promise<T> {
+    return withRetry(fn, { timeoutMs: this.opts.requestTimeoutMs, baseMs: this.opts.retryBaseMs, idempotent })
   }
 
   private path (namespace: string, name: string): string {
@@ -41,8 +42,8 @@ export class CloudRunSecretStore implements SecretStore {
     for (let page = 0; page < this.opts.maxListPages; page++) {
       let secrets, next
       try {
-        [secrets, next] = await this.client.listSecrets({ parent, filter, pageSize: 250, ...(pageToken !== undefined ? { pageToken } : {}) },
-          { ...this.call(), autoPaginate: false })
+        const request = { parent, filter, pageSize: 250, ...(pageToken !== undefined ? { pageToken } : {}) };
+        [secrets, next] = await this.retrying(async (call) => await this.client.listSecrets(request, { ...call, autoPaginate: false }), true)
       } catch (err) {
         throw mapGoogleError(err, `listing secrets of namespace "${namespace}"`)
       }
@@ -61,7 +62,7 @@ export class CloudRunSecretStore implements SecretStore {
   async assertExists (namespace: string, name: string): Promise<void> {
     let labels: Record<string, string> | undefined
     try {
-      const [s] = await this.client.getSecret({ name: this.path(namespace, name) }, this.call())
+      const [s] = await this.retrying(async (call) => await this.client.getSecret({ name: this.path(namespace, name) }, call), true)
       labels = s.labels as Record<string, string> | undefined
     } catch (err) {
       if (isNotFound(err)) throw notFound(`secret "${name}" not found in namespace "${namespace}"`)
@@ -71,21 +72,21 @@ export class CloudRunSecretStore implements SecretStore {
   }
 
   private async addVersion (namespace: string, name: string, value: Buffer): Promise<void> {
-    await this.client.addSecretVersion({ parent: this.path(namespace, name), payload: { data: value } }, this.call())
+    await this.retrying(async (call) => await this.client.addSecretVersion({ parent: this.path(namespace, name), payload: { data: value } }, call), false)
   }
 
   async create (secret: SecretInput): Promise<void> {
     const { namespace, name, value } = secret
     const t = this.target(namespace)
     try {
-      await this.client.createSecret({
+      await this.retrying(async (call) => await this.client.createSecret({
         parent: `projects/${t.project}`,
         secretId: secretId(this.opts.secretPrefix, namespace, name),
         secret: {
           labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [NAMESPACE_LABEL]: namespace },
           replication: { automatic: {} }
         }
-      }, this.call())
+      }, call), false)
     } catch (err) {
       throw mapGoogleError(err, `creating secret "${name}"`)
     }
@@ -93,7 +94,7 @@ export class CloudRunSecretStore implements SecretStore {
       await this.addVersion(namespace, name, value)
     } catch (err) {
       // a secret without a version would mount nothing: take it away again
-      await this.client.deleteSecret({ name: this.path(namespace, name) }, this.call()).catch(() => {})
+      await this.retrying(async (call) => await this.client.deleteSecret({ name: this.path(namespace, name) }, call), false).catch(() => {})
       throw mapGoogleError(err, `storing the value of secret "${name}"`)
     }
   }
@@ -110,7 +111,7 @@ export class CloudRunSecretStore implements SecretStore {
   async remove (namespace: string, name: string): Promise<void> {
     await this.assertExists(namespace, name)
     try {
-      await this.client.deleteSecret({ name: this.path(namespace, name) }, this.call())
+      await this.retrying(async (call) => await this.client.deleteSecret({ name: this.path(namespace, name) }, call), false)
     } catch (err) {
       throw mapGoogleError(err, `deleting secret "${name}"`)
     }

@@ -5,12 +5,19 @@
  *   remote 4xx/5xx → the code whose status is the remote's (404 NOT_FOUND, 409 CONFLICT, 400 INVALID,
  *   422, 429, 501, 503 …; anything else BACKEND) with the remote's own text;
  *   401/403 → FORBIDDEN "remote rejected our credentials" (a 401 here would blame the caller's);
- *   connection errors and timeouts → BAD_GATEWAY "remote … unreachable: reason".
+ *   connection errors, resets and cut-off bodies → BAD_GATEWAY "remote … unreachable: reason";
+ *   no answer within requestTimeoutMs → TIMEOUT "remote … timed out …".
+ * Retries: the whole call, retries included, ends within requestTimeoutMs. Reads (GET) are retried
+ * with jittered exponential back-off on 5xx (not 501), 429 and transport failures; every method is
+ * retried on 429 (the remote did not act on it). Retry-After is honoured when it fits in the time
+ * left, otherwise the 429 is answered at once. A write whose outcome is unknown (reset, cut off,
+ * timed out) is never retried and never reported as done.
  */
 import type { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, request, type Dispatcher } from 'undici'
 import {
-  backendError, badGateway, conflict, forbidden, invalid, notFound, ProviderError, tooManyRequests, unavailable, unprocessable, unsupported, type ErrorCode
+  backendError, badGateway, conflict, forbidden, invalid, notFound, ProviderError, timeout, tooManyRequests, unavailable, unprocessable, unsupported, type ErrorCode
 } from '../../src/core/errors.ts'
 import type { OpenFaaSOptions } from './options.ts'
 
@@ -39,6 +46,18 @@ export interface RemoteStream {
 
 /** The longest part of a remote's error text that reaches our caller. */
 const MAX_ERROR_TEXT = 2_000
+/** attempts of one call at most (the request timeout usually ends them first) */
+const MAX_ATTEMPTS = 4
+
+/** Retry-After (seconds or an HTTP date) in ms; undefined when absent or unreadable. */
+export function retryAfterMs (header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header
+  if (v === undefined || v.trim() === '') return undefined
+  const seconds = Number(v)
+  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000))
+  const at = Date.parse(v)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
 
 function reasonOf (err: unknown): string {
   const e = err as { code?: string, message?: string, cause?: { code?: string, message?: string } }
@@ -105,14 +124,18 @@ export class RemoteClient {
     return backendError(`${what}: ${this.label} answered ${status}: ${said}`)
   }
 
-  unreachable (err: unknown, what: string, timeoutMs: number): ProviderError {
+  /** A failure without an answer: TIMEOUT when time ran out (`timedOut`), BAD_GATEWAY otherwise. */
+  unreachable (err: unknown, what: string, timeoutMs: number, timedOut = false): ProviderError {
     if (err instanceof ProviderError) return err
     if (this.closing.signal.aborted) return badGateway(`${what}: the openfaas backend is closed`, err)
     const e = err as { name?: string, code?: string }
-    const timedOut = e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' ||
-      e.code === 'UND_ERR_CONNECT_TIMEOUT'
-    const reason = timedOut ? `no answer within ${timeoutMs} ms` : reasonOf(err)
-    return badGateway(`${this.label} unreachable while ${what}: ${reason}`, err)
+    if (timedOut || e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') {
+      const t = timeout(`${this.label} timed out while ${what}: no answer within ${timeoutMs} ms`)
+      Object.defineProperty(t, 'cause', { value: err, enumerable: false })
+      return t
+    }
+    if (e.code === 'UND_ERR_CONNECT_TIMEOUT') return badGateway(`${this.label} unreachable while ${what}: no connection within ${this.opts.connectTimeoutMs} ms`, err)
+    return badGateway(`${this.label} unreachable while ${what}: ${reasonOf(err)}`, err)
   }
 
   private headers (body: boolean): Record<string, string> {
@@ -122,29 +145,57 @@ export class RemoteClient {
     return h
   }
 
-  /** One bounded call; resolves with a 2xx answer, rejects with the mapped ProviderError otherwise. */
+  /**
+   * One bounded call (retries included, see the header); resolves with a 2xx answer, rejects with
+   * the mapped ProviderError otherwise.
+   */
   async call (req: RemoteRequest): Promise<RemoteResponse> {
     const timeoutMs = this.opts.requestTimeoutMs
-    const signal = AbortSignal.any([this.closing.signal, AbortSignal.timeout(timeoutMs)])
+    const deadline = Date.now() + timeoutMs
+    const timer = AbortSignal.timeout(timeoutMs)
+    const signal = AbortSignal.any([this.closing.signal, timer])
     const hasBody = req.body !== undefined
-    let res: Dispatcher.ResponseData
-    let text: string
-    try {
-      res = await request(this.urlOf(req.path, req.query), {
-        dispatcher: this.agent,
-        method: req.method,
-        headers: this.headers(hasBody),
-        ...(hasBody ? { body: JSON.stringify(req.body) } : {}),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal
-      })
-      text = await this.readText(res.body, req.what)
-    } catch (err) {
-      throw this.unreachable(err, req.what, timeoutMs)
+    const body = hasBody ? JSON.stringify(req.body) : undefined
+    const read = req.method === 'GET'
+    let delay = this.opts.retryBaseMs
+    for (let attempt = 1; ; attempt++) {
+      let failure: ProviderError
+      let retryable: boolean
+      let waitMs: number | undefined
+      try {
+        const left = Math.max(1, deadline - Date.now())
+        const res = await request(this.urlOf(req.path, req.query), {
+          dispatcher: this.agent,
+          method: req.method,
+          headers: this.headers(hasBody),
+          ...(body !== undefined ? { body } : {}),
+          headersTimeout: left,
+          bodyTimeout: left,
+          signal
+        })
+        const text = await this.readText(res.body, req.what)
+        if (res.statusCode >= 200 && res.statusCode <= 299) return { status: res.statusCode, text }
+        failure = this.remoteError(res.statusCode, text, req.what, req.notFoundMessage)
+        retryable = res.statusCode === 429 || (read && res.statusCode >= 500 && res.statusCode !== 501)
+        if (res.statusCode === 429 || res.statusCode === 503) waitMs = retryAfterMs(res.headers['retry-after'])
+      } catch (err) {
+        failure = this.unreachable(err, req.what, timeoutMs, timer.aborted)
+        // a ProviderError here is our own verdict on the answer (too large): final
+        retryable = read && !(err instanceof ProviderError) && failure.code === 'BAD_GATEWAY' && !signal.aborted
+      }
+      const wait = waitMs ?? Math.round(delay * (0.5 + Math.random() * 0.5))
+      if (!retryable || attempt >= MAX_ATTEMPTS || signal.aborted || Date.now() + wait >= deadline) {
+        if (retryable && failure.code === 'TOO_MANY_REQUESTS' && waitMs !== undefined && Date.now() + waitMs >= deadline) {
+          throw new ProviderError('TOO_MANY_REQUESTS', `${failure.message} (the remote asks to retry after ${waitMs} ms, beyond the ${timeoutMs} ms request timeout)`)
+        }
+        throw failure
+      }
+      delay *= 2
+      await sleep(wait, undefined, { signal }).catch(() => {})
+      if (signal.aborted) {
+        throw timer.aborted && !this.closing.signal.aborted ? failure : this.unreachable(new Error('closed'), req.what, timeoutMs)
+      }
     }
-    if (res.statusCode < 200 || res.statusCode > 299) throw this.remoteError(res.statusCode, text, req.what, req.notFoundMessage)
-    return { status: res.statusCode, text }
   }
 
   /** A call whose 2xx answer is JSON; `null` (Go's nil slice) comes back as null. */

@@ -27,6 +27,8 @@ export interface OpenFaaSOptions {
   /** bound on one /system call: connect, headers and body */
   requestTimeoutMs: number
   connectTimeoutMs: number
+  /** first back-off of a retried call (doubles per retry, with jitter, within requestTimeoutMs) */
+  retryBaseMs: number
   /** PEM bundle trusted for an https remote; it replaces the system CAs */
   ca: string | undefined
   caFile: string | undefined
@@ -52,6 +54,7 @@ export interface OpenFaaSOptions {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
+export const DEFAULT_RETRY_BASE_MS = 100
 export const DEFAULT_STATUS_CACHE_MS = 1_000
 export const DEFAULT_CONNECTIONS = 64
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -59,7 +62,7 @@ export const DEFAULT_MAX_LOG_LINE_BYTES = 1024 * 1024
 /** faas-cli's and the gateway's default user */
 export const DEFAULT_BASIC_AUTH_USER = 'admin'
 
-const KNOWN = ['url', 'auth', 'namespaces', 'requestTimeoutMs', 'connectTimeoutMs', 'caFile', 'insecure', 'invokeVia',
+const KNOWN = ['url', 'auth', 'namespaces', 'requestTimeoutMs', 'connectTimeoutMs', 'retryBaseMs', 'caFile', 'insecure', 'invokeVia',
   'invokeAuth', 'invokeWhenUnready', 'statusCacheMs', 'connections', 'maxResponseBytes', 'maxLogLineBytes']
 
 function fail (message: string): never {
@@ -212,6 +215,7 @@ export function validateOptions (options: Record<string, unknown> | undefined, n
     remoteNamespaces: parseNamespaces(opts.namespaces, namespaces),
     requestTimeoutMs: int(opts, 'requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS),
     connectTimeoutMs: int(opts, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS),
+    retryBaseMs: int(opts, 'retryBaseMs', DEFAULT_RETRY_BASE_MS),
     ca,
     caFile,
     insecure,

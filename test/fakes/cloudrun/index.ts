@@ -1,13 +1,16 @@
 /*
  * One loopback server speaking the three Google REST APIs the Cloud Run backend uses (Cloud Run
  * Admin v2, Secret Manager v1, Cloud Logging v2), as the real clients send them in REST/fallback
- * mode. Errors use Google's body shape; `faults` fails or hangs chosen requests. When a revision
+ * mode. Errors use Google's body shape; `faults` fails or hangs chosen requests; `wire` adds the
+ * wire-level fault modes of ../wire-faults.ts keyed by "METHOD /path" (latency, 5xx, 429 with
+ * Retry-After, connection reset, truncated body, never answering). When a revision
  * becomes ready the fake writes Cloud Run's startup probe line to its logs, as Cloud Run does.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { FakeLogging } from './logging.ts'
-import { Faults, GoogleHttpError, sendGoogleError } from './http.ts'
+import { Faults, GoogleHttpError, sendGoogleError, sendJson } from './http.ts'
+import { WireFaults } from '../wire-faults.ts'
 import { FakeRun, type Json } from './run.ts'
 import { FakeSecretManager } from './secret-manager.ts'
 
@@ -15,6 +18,7 @@ export { FakeRun } from './run.ts'
 export { FakeLogging } from './logging.ts'
 export { FakeSecretManager } from './secret-manager.ts'
 export type { Fault } from './http.ts'
+export type { WireFault } from '../wire-faults.ts'
 
 export const STARTUP_LINE = 'Default STARTUP TCP probe succeeded after 1 attempt for container "function" on port 8080.'
 
@@ -25,6 +29,8 @@ export interface FakeGoogle {
   secrets: FakeSecretManager
   logging: FakeLogging
   faults: Faults
+  /** wire-level faults keyed by "METHOD /path" (decoded path, no query) */
+  wire: WireFaults
   /** every request line seen, "METHOD /path?query" */
   seen: string[]
   close (): Promise<void>
@@ -43,8 +49,15 @@ export async function startFakeGoogle (opts: { functionUrl: string, pollsToFinis
   })
   const secrets = new FakeSecretManager()
   const faults = new Faults()
+  const wire = new WireFaults((res, status, message, kind) => {
+    const name = kind === 'throttle' ? 'RESOURCE_EXHAUSTED' : status === 503 ? 'UNAVAILABLE' : status === 504 ? 'DEADLINE_EXCEEDED' : 'INTERNAL'
+    sendJson(res, status, { error: { code: status, message, status: name } })
+  })
   const seen: string[] = []
   const server = http.createServer((req, res) => {
+    serve(req, res).catch(() => { res.destroy() })
+  })
+  async function serve (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     seen.push(`${req.method ?? ''} ${url.pathname}${url.search}`)
     const path = decodeURIComponent(url.pathname)
@@ -52,6 +65,7 @@ export async function startFakeGoogle (opts: { functionUrl: string, pollsToFinis
       req.resume()
       return
     }
+    if (await wire.intercept(`${req.method ?? 'GET'} ${path}`, req, res)) return
     let handling: Promise<void>
     if (run.handles(path)) handling = run.handle(req, res, url)
     else if (secrets.handles(path)) handling = secrets.handle(req, res, url)
@@ -61,7 +75,7 @@ export async function startFakeGoogle (opts: { functionUrl: string, pollsToFinis
       if (err instanceof GoogleHttpError) sendGoogleError(res, err.status, err.message)
       else sendGoogleError(res, 'INTERNAL', (err as Error).message)
     })
-  })
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
@@ -70,9 +84,11 @@ export async function startFakeGoogle (opts: { functionUrl: string, pollsToFinis
     secrets,
     logging,
     faults,
+    wire,
     seen,
     async close (): Promise<void> {
       faults.releaseHung()
+      wire.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => { resolve() }))
     }

@@ -5,18 +5,22 @@
  * /2017-03-31/tags/{ARN}, invocations) and the JSON-RPC APIs of CloudWatch Logs and Secrets
  * Manager (POST / with X-Amz-Target). Tests register functions as JS handlers, inject faults
  * per operation ("Lambda.GetFunction", "Logs.FilterLogEvents", "SecretsManager.CreateSecret")
- * and read the call log.
+ * and read the call log. `faults` adds the wire-level fault modes of ../wire-faults.ts (latency,
+ * 5xx, 429 with Retry-After, connection reset, truncated body, never answering) keyed by the same
+ * operation names ("Lambda.Invoke", "Logs.FilterLogEvents"…); errors use AWS's own shapes.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createLambdaApi, lambdaRoute } from './lambda-api.ts'
 import { handleLogs } from './logs-api.ts'
 import { handleSecrets } from './secrets-api.ts'
+import { WireFaults, type WireFault } from '../wire-faults.ts'
 import {
   FakeState, jsonRpcError, readBody, restError, type FakeSettings, type FunctionHandler, type StreamHandler
 } from './state.ts'
 
 export type { FunctionHandler, HandlerContext, StreamHandler, StreamReply } from './state.ts'
+export type { WireFault } from '../wire-faults.ts'
 export { ACCOUNT } from './state.ts'
 
 export interface FakeAws {
@@ -28,6 +32,10 @@ export interface FakeAws {
   handleStream (repository: string, handler: StreamHandler): void
   /** the next `times` calls of `op` fail with this AWS error */
   fail (op: string, error: { status: number, type: string, message: string, times?: number, extra?: Record<string, unknown> }): void
+  /** wire-level faults by operation name (see ../wire-faults.ts) */
+  faults: WireFaults
+  /** shorthand for faults.add */
+  inject (fault: WireFault): void
   /** how many times `op` was served (faults included) */
   count (op: string): number
   close (): Promise<void>
@@ -46,6 +54,18 @@ export const DEFAULT_FAKE_SETTINGS: FakeSettings = {
 export async function startFakeAws (settings: Partial<FakeSettings> = {}): Promise<FakeAws> {
   const state = new FakeState({ ...DEFAULT_FAKE_SETTINGS, ...settings })
   const lambda = createLambdaApi(state)
+  const faults = new WireFaults((res, status, message, kind) => {
+    const rpc = typeof res.req.headers['x-amz-target'] === 'string'
+    if (kind === 'throttle') {
+      const retryAfterSeconds = res.getHeader('retry-after')
+      if (rpc) jsonRpcError(res, 429, 'ThrottlingException', message)
+      else restError(res, 429, 'TooManyRequestsException', message, { Reason: 'CallerRateLimitExceeded', retryAfterSeconds: String(retryAfterSeconds ?? '') })
+      return
+    }
+    const type = status === 503 ? 'ServiceUnavailableException' : rpc ? 'InternalFailure' : 'ServiceException'
+    if (rpc) jsonRpcError(res, status, type, message)
+    else restError(res, status, type, message)
+  })
 
   const server = http.createServer((req, res) => {
     serve(req, res).catch((err: unknown) => {
@@ -67,6 +87,7 @@ export async function startFakeAws (settings: Partial<FakeSettings> = {}): Promi
       const op = target.slice(dot + 1)
       const name = service === 'secretsmanager' ? `SecretsManager.${op}` : `Logs.${op}`
       state.calls.push(name)
+      if (await faults.intercept(name, req, res)) return
       const body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as Record<string, unknown>
       const fault = state.takeFault(name)
       if (fault !== undefined) return jsonRpcError(res, fault.status, fault.type, fault.message, fault.extra)
@@ -82,6 +103,7 @@ export async function startFakeAws (settings: Partial<FakeSettings> = {}): Promi
       return
     }
     state.calls.push(`Lambda.${route.op}`)
+    if (await faults.intercept(`Lambda.${route.op}`, req, res)) return
     const fault = state.takeFault(`Lambda.${route.op}`)
     if (fault !== undefined) {
       await readBody(req)
@@ -103,8 +125,11 @@ export async function startFakeAws (settings: Partial<FakeSettings> = {}): Promi
       list.push({ status: error.status, type: error.type, message: error.message, times: error.times ?? 1, ...(error.extra !== undefined ? { extra: error.extra } : {}) })
       state.faults.set(op, list)
     },
+    faults,
+    inject (fault) { faults.add(fault) },
     count (op) { return state.calls.filter((c) => c === op).length },
     async close () {
+      faults.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
     }

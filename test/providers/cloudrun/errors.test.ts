@@ -1,6 +1,6 @@
 /*
  * Google errors through the HTTP API: NOT_FOUND 404, ALREADY_EXISTS 409, INVALID_ARGUMENT 400,
- * PERMISSION_DENIED 403, RESOURCE_EXHAUSTED 429 — each with Google's message in the body.
+ * PERMISSION_DENIED 403, RESOURCE_EXHAUSTED 429 (once retries ran out) — each with Google's message in the body.
  */
 import t from 'tap'
 import { appSetup, deployBody } from './helpers.ts'
@@ -14,10 +14,11 @@ t.test('Google error codes map to the contract\'s statuses with Google\'s messag
   t.equal(res.status, 403, 'PERMISSION_DENIED → 403')
   t.match(await res.text(), /Permission 'run.services.get' denied/)
 
-  s.fake.faults.add({ method: 'GET', path: /\/services$/, status: 'RESOURCE_EXHAUSTED', message: 'Quota exceeded for quota metric Read requests' })
+  s.fake.faults.add({ method: 'GET', path: /\/services$/, status: 'RESOURCE_EXHAUSTED', message: 'Quota exceeded for quota metric Read requests', times: 10 })
   res = await s.call('/system/functions')
-  t.equal(res.status, 429, 'RESOURCE_EXHAUSTED → 429')
+  t.equal(res.status, 429, 'RESOURCE_EXHAUSTED (every retry) → 429')
   t.match(await res.text(), /Quota exceeded/)
+  s.fake.faults.clear()
 
   s.fake.faults.add({ method: 'POST', path: /\/services$/, status: 'INVALID_ARGUMENT', message: 'spec.template.spec.containers[0].image: invalid reference format' })
   res = await s.call('/system/functions', { method: 'POST', json: deployBody('other') })

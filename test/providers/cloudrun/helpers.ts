@@ -64,6 +64,7 @@ export function driverOptions (fake: FakeGoogle, tokens: FakeTokens, over: Recor
     operationPollMaxMs: 20,
     operationTimeoutMs: 3000,
     requestTimeoutMs: 3000,
+    retryBaseMs: 5,
     logsPollMs: 30,
     ...over
   }

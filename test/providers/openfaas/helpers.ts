@@ -85,7 +85,7 @@ export interface Front {
 
 /** A faas-bridge whose `edge` and `staging-fn` namespaces are the remote's (options override). */
 export async function frontFor (t: Test, remoteUrl: string, options: Record<string, unknown> = {}, app: { writeTimeoutMs?: number } = {}): Promise<Front> {
-  const driver = await createDriver({ url: remoteUrl, auth: BASIC, namespaces: NAMESPACES, requestTimeoutMs: 5000, ...options }, testContext())
+  const driver = await createDriver({ url: remoteUrl, auth: BASIC, namespaces: NAMESPACES, requestTimeoutMs: 5000, retryBaseMs: 5, ...options }, testContext())
   const backends = new Backends([
     { backend: { name: 'mem', driver: new MemoryDriver() }, namespaces: ['openfaas-fn'] },
     { backend: { name: 'remote', driver }, namespaces: ['edge', 'staging-fn'] }

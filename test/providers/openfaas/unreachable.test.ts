@@ -1,6 +1,6 @@
 /*
  * An unreachable remote: a closed port answers 502 at once, a remote that accepts connections and
- * never answers gives 502 within requestTimeoutMs; both messages say which remote and why.
+ * never answers gives 504 within requestTimeoutMs; both messages say which remote and why.
  * Invocations of such a remote are the proxy's 503, as for any function that cannot be resolved.
  */
 import net from 'node:net'
@@ -29,7 +29,7 @@ t.test('connection refused → 502 at once', async (t) => {
   t.equal(inv.status, 503, 'an invocation cannot be resolved: 503')
 })
 
-t.test('a remote that never answers → 502 within the timeout', async (t) => {
+t.test('a remote that never answers → 504 within the timeout', async (t) => {
   const sockets = new Set<net.Socket>()
   const silent = net.createServer((s) => { sockets.add(s); s.on('error', () => {}) })
   await new Promise<void>((resolve) => { silent.listen(0, '127.0.0.1', resolve) })
@@ -42,9 +42,9 @@ t.test('a remote that never answers → 502 within the timeout', async (t) => {
   const started = Date.now()
   const res = await api(front.url, 'POST', '/system/functions', { service: 'slow', image: 'i', namespace: 'edge' })
   const took = Date.now() - started
-  t.equal(res.status, 502)
-  t.match(res.text, /unreachable while deploying function "slow" in namespace "edge": no answer within 300 ms/)
+  t.equal(res.status, 504)
+  t.match(res.text, /timed out while deploying function "slow" in namespace "edge": no answer within 300 ms/)
   t.ok(took >= 250 && took < 2000, `within the timeout (${took} ms)`)
   const logs = await api(front.url, 'GET', '/system/logs?name=slow&namespace=edge')
-  t.equal(logs.status, 502, 'logs set-up failure is a status code too')
+  t.equal(logs.status, 504, 'logs set-up failure is a status code too')
 })
