@@ -12,6 +12,7 @@ import { backendError, conflict, invalid, notFound, unavailable } from '../../sr
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
 import { checkNamespace, checkRead, DEFAULT_CHECK_TIMEOUT_MS } from '../kubernetes/common/check.ts'
 import { createKubeClients, type KubeClients } from '../kubernetes/common/client.ts'
+import { makeKubeApi } from '../kubernetes/common/transport.ts'
 import { isKubeCode, kubeCall, toProviderError } from '../kubernetes/common/errors.ts'
 import { FUNCTION_LABEL, initialReplicas } from '../kubernetes/common/function-spec.ts'
 import { KubernetesNamespaceStore } from '../kubernetes/common/namespaces.ts'
@@ -52,7 +53,7 @@ export class TektonDriver implements Driver {
     this.clients = clients
     this.context = context
     this.logger = context.logger
-    this.custom = clients.config.makeApiClient(CustomObjectsApi)
+    this.custom = makeKubeApi(clients.config, CustomObjectsApi, clients.policy)
     this.secrets = new KubernetesSecretStore(clients.core, { managedBy: options.managedBy })
     this.namespaces = new KubernetesNamespaceStore(clients.core, {
       marker: options.namespaceLabel,

@@ -107,6 +107,13 @@ interface Tracked {
   load: Load
   /** a scale call for it is under way */
   busy: boolean
+  /** the scale call of an action (up, down, zero) under way: a wake waits for it before its own */
+  acting: Promise<void> | undefined
+  /**
+   * this.changes when the last scale call for it ended: a list begun before that may predate the
+   * call (a slow API server answers with the old count), so its replicas are not taken
+   */
+  changedAt: number
   listedAt: number
 }
 
@@ -126,6 +133,8 @@ export class Autoscaler implements Autoscaling {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private ticks = 0
+  /** counts the scale calls that ended (see Tracked.changedAt) */
+  private changes = 0
   private stopped = false
 
   constructor (opts: AutoscalerOptions) {
@@ -182,13 +191,14 @@ export class Autoscaler implements Autoscaling {
       for (const namespace of this.opts.backends.namespaces()) {
         if (this.opts.backends.lookup(namespace)?.backend !== backend) continue
         let list: FunctionStatus[]
+        const listedFrom = this.changes
         try {
           list = await backend.driver.list(namespace)
         } catch (err) {
           this.opts.logger.warn({ backend: backend.name, namespace, err }, 'autoscale: listing functions failed; keeping the last view')
           continue
         }
-        this.refresh(backend, namespace, list, mode)
+        this.refresh(backend, namespace, list, mode, listedFrom)
       }
     }
     const now = this.now()
@@ -206,8 +216,11 @@ export class Autoscaler implements Autoscaling {
     }
   }
 
-  /** Brings the tracked set of one backend namespace in line with its list. */
-  private refresh (backend: Backend, namespace: string, list: FunctionStatus[], mode: BackendMode): void {
+  /**
+   * Brings the tracked set of one backend namespace in line with its list, which was asked for
+   * when this.changes was `listedFrom`.
+   */
+  private refresh (backend: Backend, namespace: string, list: FunctionStatus[], mode: BackendMode, listedFrom: number): void {
     const now = this.now()
     const stamp = this.ticks
     for (const fn of list) {
@@ -228,12 +241,16 @@ export class Autoscaler implements Autoscaling {
           desired: undefined,
           load: { rps: 0, concurrency: 0, inflight: 0 },
           busy: false,
+          acting: undefined,
+          changedAt: 0,
           listedAt: stamp
         }
         this.tracked.set(key, t)
       }
       t.listedAt = stamp
-      if (!t.busy) t.replicas = fn.replicas ?? 0
+      // not while we scale it, nor from a list that may be older than our last scale call (it would
+      // undo that call in our view: park a woken function again, or race a wake with a stale park)
+      if (!t.busy && t.changedAt <= listedFrom) t.replicas = fn.replicas ?? 0
       t.available = fn.availableReplicas ?? 0
       const policy = mode === 'scale' ? policyFor(fn.labels, this.opts) : undefined
       const policyKey = policy === undefined ? '' : JSON.stringify(policy)
@@ -268,7 +285,7 @@ export class Autoscaler implements Autoscaling {
     }
     const from = t.replicas
     t.busy = true
-    this.track((async () => {
+    const scaling = (async (): Promise<boolean> => {
       const { driver } = t.backend
       let ok = false
       try {
@@ -290,8 +307,16 @@ export class Autoscaler implements Autoscaling {
           'autoscale: scaling failed')
       } finally {
         t.busy = false
+        t.changedAt = ++this.changes
         this.opts.onDecision?.({ function: t.name, namespace: t.namespace, backend: t.backend.name, action: d.action as DecisionEvent['action'], from, to: d.desired, reason: d.reason, ok })
       }
+      return ok
+    })()
+    const acting = scaling.then(() => {})
+    t.acting = acting
+    this.track((async () => {
+      const ok = await scaling
+      if (t.acting === acting) t.acting = undefined
       // a request slipped in while the function was being parked: it is held, wake at once
       if (ok && d.action === 'zero' && t.counter.inflight > 0) await this.wake(t.backend, t.namespace, t.name)
     })())
@@ -316,6 +341,10 @@ export class Autoscaler implements Autoscaling {
   private async wakeOnce (backend: Backend, namespace: string, name: string): Promise<boolean> {
     const started = this.now()
     const { driver } = backend
+    // a park (or any scale call of ours) on its way: let it land first, or it could land after
+    // the wake's scale up and put the function back to sleep under the held requests
+    const acting = this.tracked.get(this.key(namespace, name))?.acting
+    if (acting !== undefined) await acting
     let status: FunctionStatus
     try {
       status = await driver.status(namespace, name)
@@ -344,7 +373,12 @@ export class Autoscaler implements Autoscaling {
       }, (err: unknown) => {
         failed = err ?? new Error('scale failed')
         this.opts.onDecision?.({ function: name, namespace, backend: backend.name, action: 'wake', from, to, reason: 'a request arrived', ok: false })
-      }).finally(() => { if (t !== undefined) t.busy = false })
+      }).finally(() => {
+        if (t !== undefined) {
+          t.busy = false
+          t.changedAt = ++this.changes
+        }
+      })
       this.track(scaling)
     }
     // wait for an instance, polling fast at first: a parked process resumes in a millisecond

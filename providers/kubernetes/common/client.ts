@@ -4,6 +4,7 @@
  * from it. Knows nothing about functions.
  */
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node'
+import { DEFAULT_KUBE_REQUEST_TIMEOUT_MS, makeKubeApi, type KubeRetryPolicy } from './transport.ts'
 
 export interface KubeConnectionOptions {
   /** 'auto': in cluster when KUBERNETES_SERVICE_HOST is set and no kubeconfig is given */
@@ -12,6 +13,8 @@ export interface KubeConnectionOptions {
   kubeconfig?: string
   /** context in the kubeconfig; undefined = its current-context */
   context?: string
+  /** the bound on one API call, retries included (DEFAULT_KUBE_REQUEST_TIMEOUT_MS) */
+  requestTimeoutMs?: number
 }
 
 export interface KubeClients {
@@ -23,6 +26,8 @@ export interface KubeClients {
   inCluster: boolean
   /** the API server's base URL */
   server: string
+  /** timeout and retries of every typed call (transport.ts); make other typed clients with makeKubeApi(config, Api, policy) */
+  policy: Partial<KubeRetryPolicy>
 }
 
 export function loadKubeConfig (opts: KubeConnectionOptions, env: NodeJS.ProcessEnv = process.env): { config: KubeConfig, inCluster: boolean } {
@@ -52,12 +57,14 @@ export function loadKubeConfig (opts: KubeConnectionOptions, env: NodeJS.Process
 
 export function createKubeClients (opts: KubeConnectionOptions, env: NodeJS.ProcessEnv = process.env): KubeClients {
   const { config, inCluster } = loadKubeConfig(opts, env)
+  const policy: Partial<KubeRetryPolicy> = { timeoutMs: opts.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS }
   return {
     config,
-    core: config.makeApiClient(CoreV1Api),
-    apps: config.makeApiClient(AppsV1Api),
-    discovery: config.makeApiClient(DiscoveryV1Api),
+    core: makeKubeApi(config, CoreV1Api, policy),
+    apps: makeKubeApi(config, AppsV1Api, policy),
+    discovery: makeKubeApi(config, DiscoveryV1Api, policy),
     inCluster,
-    server: (config.getCurrentCluster()?.server ?? '').replace(/\/+$/, '')
+    server: (config.getCurrentCluster()?.server ?? '').replace(/\/+$/, ''),
+    policy
   }
 }

@@ -2,12 +2,16 @@
  * Kubernetes failures → the contract's errors (src/core/errors.ts), as faas-netes'
  * ProcessErrorReasons does: NotFound/Gone → 404, AlreadyExists/Conflict → 409, Invalid → 422,
  * BadRequest → 400, Forbidden → 403 (naming the verb and resource that RBAC refused),
- * Timeout → 504, TooManyRequests → 429, an unreachable API server → 502, anything else → 500.
+ * Timeout → 504, TooManyRequests → 429 (after the transport's retries), an unreachable API server,
+ * a reset connection or a cut-off answer → 502, no answer within the request timeout → 504,
+ * 502/503/504 from the API server → 502/503/504, any other 5xx → 500 with the API server's message.
+ * A write whose outcome is unknown says so (it may or may not have been applied).
  * Every call goes through kubeCall() with the action it performs, so messages can say what failed.
  */
 import {
-  backendError, badGateway, conflict, forbidden, invalid, notFound, ProviderError, timeout, tooManyRequests, unprocessable
+  backendError, badGateway, conflict, forbidden, invalid, notFound, ProviderError, timeout, tooManyRequests, unavailable, unprocessable
 } from '../../../src/core/errors.ts'
+import { KubeTransportError } from './transport.ts'
 
 /** What a call does, in RBAC terms: verb on resource (plural, with group: "deployments.apps"). */
 export interface KubeAction {
@@ -60,6 +64,11 @@ function describe (a: KubeAction): string {
 
 export function toProviderError (err: unknown, action: KubeAction): ProviderError {
   if (err instanceof ProviderError) return err
+  if (err instanceof KubeTransportError) {
+    const unknown = err.outcomeUnknown ? '; it may or may not have been applied, read it back before retrying' : ''
+    if (err.failure === 'timeout') return timeout(`kubernetes: ${describe(action)} timed out: the API server gave ${err.message}${unknown}`)
+    return badGateway(`kubernetes: could not ${describe(action)}: ${err.message}${unknown}`, err)
+  }
   const status = kubeStatusOf(err)
   if (status === undefined) {
     const cause = (err as { cause?: { code?: string, message?: string } })?.cause
@@ -91,7 +100,10 @@ export function toProviderError (err: unknown, action: KubeAction): ProviderErro
     case 404: return notFound(text)
     case 409: return conflict(text)
     case 422: return unprocessable(text)
-    case 429: return tooManyRequests(text)
+    case 429: return tooManyRequests(`kubernetes throttled ${describe(action)}: ${text}`)
+    case 502: return badGateway(`kubernetes: could not ${describe(action)}: the API server answered 502: ${text}`, err)
+    case 503: return unavailable(`kubernetes: could not ${describe(action)}: the API server is unavailable (503): ${text}`)
+    case 504: return timeout(`kubernetes: ${describe(action)} timed out (504): ${text}`)
   }
   return backendError(`kubernetes: could not ${describe(action)}: ${text}`, err)
 }

@@ -5,6 +5,7 @@
  */
 import type { KubeConnectionOptions } from './client.ts'
 import type { Label } from './secrets.ts'
+import { DEFAULT_KUBE_REQUEST_TIMEOUT_MS, MAX_KUBE_REQUEST_TIMEOUT_MS, MIN_KUBE_REQUEST_TIMEOUT_MS } from './transport.ts'
 
 export const DEFAULT_IN_CLUSTER = 'auto'
 /** as faasd and go-sdk mark function namespaces */
@@ -58,8 +59,13 @@ export function connectionOptions (backend: string, opts: Record<string, unknown
     throw new Error(`${backend} backend: options "inCluster": true and "kubeconfig" exclude each other`)
   }
   const context = optionalString(backend, opts, 'context')
+  const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS
+  if (typeof requestTimeoutMs !== 'number' || !Number.isInteger(requestTimeoutMs) || requestTimeoutMs < MIN_KUBE_REQUEST_TIMEOUT_MS || requestTimeoutMs > MAX_KUBE_REQUEST_TIMEOUT_MS) {
+    optionError(backend, 'requestTimeoutMs', `an integer number of milliseconds from ${MIN_KUBE_REQUEST_TIMEOUT_MS} to ${MAX_KUBE_REQUEST_TIMEOUT_MS}`, requestTimeoutMs)
+  }
   return {
     inCluster,
+    requestTimeoutMs,
     ...(kubeconfig !== undefined ? { kubeconfig } : {}),
     ...(context !== undefined ? { context } : {})
   }

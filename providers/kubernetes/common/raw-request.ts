@@ -9,7 +9,8 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import https from 'node:https'
 import type { Readable } from 'node:stream'
 import type { KubeConfig } from '@kubernetes/client-node'
-import { KubeHttpError } from './errors.ts'
+import { KubeHttpError, kubeStatusOf } from './errors.ts'
+import { DEFAULT_KUBE_REQUEST_TIMEOUT_MS, KubeTransportError } from './transport.ts'
 
 export interface RawRequest {
   method: string
@@ -64,10 +65,33 @@ export async function throwForStatus (res: IncomingMessage): Promise<never> {
   throw new KubeHttpError(res.statusCode ?? 500, body)
 }
 
-/** A GET whose 2xx response body is returned as a stream; other codes throw. */
-export async function kubeStream (config: KubeConfig, path: string, signal: AbortSignal): Promise<IncomingMessage> {
-  const res = await kubeRawRequest(config, { method: 'GET', path, signal })
-  const code = res.statusCode ?? 500
-  if (code < 200 || code > 299) return await throwForStatus(res)
-  return res
+/**
+ * A GET whose 2xx response body is returned as a stream; other codes throw. The answer's headers
+ * must arrive within `headerTimeoutMs` (a never-answering API server fails with a 'timeout'
+ * KubeTransportError → 504); the body then lasts as long as `signal` allows (follow streams).
+ */
+export async function kubeStream (config: KubeConfig, path: string, signal: AbortSignal, headerTimeoutMs = DEFAULT_KUBE_REQUEST_TIMEOUT_MS): Promise<IncomingMessage> {
+  const ac = new AbortController()
+  const onAbort = (): void => { ac.abort(signal.reason) }
+  if (signal.aborted) onAbort()
+  else signal.addEventListener('abort', onAbort, { once: true })
+  let timedOut = false
+  const timer = setTimeout(() => { timedOut = true; ac.abort(new Error('no answer')) }, headerTimeoutMs)
+  try {
+    const res = await kubeRawRequest(config, { method: 'GET', path, signal: ac.signal })
+    clearTimeout(timer)
+    res.once('close', () => { signal.removeEventListener('abort', onAbort) })
+    const code = res.statusCode ?? 500
+    if (code < 200 || code > 299) return await throwForStatus(res)
+    return res
+  } catch (err) {
+    clearTimeout(timer)
+    if (timedOut) throw new KubeTransportError('timeout', 'GET', 1, `no answer within ${headerTimeoutMs} ms`, err)
+    if (!signal.aborted && kubeStatusOf(err) === undefined) {
+      const code = (err as { code?: string }).code
+      const failure = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 'unreachable' : 'reset'
+      throw new KubeTransportError(failure, 'GET', 1, `${failure === 'reset' ? 'the connection was reset before an answer' : 'the API server could not be reached'} (${code ?? (err as Error).message})`, err)
+    }
+    throw err
+  }
 }

@@ -6,7 +6,9 @@
  * CRDs tekton.dev/v1 tasks and taskruns, which test/fakes/kubernetes/tekton.ts runs), Status error bodies, resourceVersion conflicts, JSON and
  * merge patches, label selectors and ?watch=true streams. A bearer token is required. Tests can
  * refuse a verb on a resource (RBAC), hold pods Pending, crash containers, append pod log lines and
- * point a Service's proxy at a real HTTP server on loopback.
+ * point a Service's proxy at a real HTTP server on loopback, and inject wire faults (fault():
+ * added latency, 5xx Status answers, 429 with Retry-After, connection resets, truncated bodies and
+ * requests that are never answered), on every request or on those matching a method and path.
  *
  * Simplifications (honest list): strategic merge patch is applied as a merge patch; deleting a
  * namespace removes its contents at once (no Terminating phase); EndpointSlices are computed from
@@ -76,6 +78,51 @@ export interface RecordedRequest {
   contentType: string | undefined
 }
 
+/**
+ * A wire fault (FakeKubernetes.fault). Kinds:
+ *  - 'latency': wait `latencyMs` (default 200), then serve the request normally;
+ *  - 'status': answer `status` (default 500; 5xx) with a Status body carrying `message`; nothing is applied;
+ *  - 'throttle': answer 429 TooManyRequests with Retry-After: `retryAfterSeconds` (default 1); nothing is applied;
+ *  - 'reset': reset the connection (TCP RST) before reading the request; nothing is applied;
+ *  - 'truncate': serve the request (a write IS applied), send the headers with the full
+ *    content-length and half the JSON body, then destroy the socket;
+ *  - 'hang': never answer; the request is held until the client gives up (or close()).
+ * Matching: `method` (exact), `path` (a RegExp tested on, or a substring of, the URL path),
+ * `match` (any predicate, e.g. to leave ?watch=true streams alone); all given must hold. Of the
+ * matching requests, `every` (default 1) faults one in n (the first, then every n-th; `offset`
+ * shifts the start), and at most `times` (default: no limit) are faulted. Latency rules add up; of the other rules the first that fires wins.
+ */
+export type FaultKind = 'latency' | 'status' | 'throttle' | 'reset' | 'truncate' | 'hang'
+
+export interface FaultRule {
+  kind: FaultKind
+  method?: string
+  path?: RegExp | string
+  match?: (r: RecordedRequest) => boolean
+  times?: number
+  every?: number
+  /** with `every`: skip this many matching requests first (offset 1, every 3: the 2nd, 5th, 8th...) */
+  offset?: number
+  latencyMs?: number
+  status?: number
+  message?: string
+  retryAfterSeconds?: number
+}
+
+export interface FaultHandle {
+  readonly rule: FaultRule
+  /** matching requests seen */
+  readonly seen: number
+  /** requests this rule faulted */
+  readonly hits: number
+  /** removes the rule */
+  clear: () => void
+}
+
+interface ActiveFault { rule: FaultRule, seen: number, hits: number }
+
+const STATUS_REASONS: Record<number, string> = { 500: 'InternalError', 502: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout' }
+
 interface Route {
   res: ResourceInfo
   namespace: string | undefined
@@ -121,6 +168,12 @@ export class FakeKubernetes {
   private readonly denied = new Set<string>()
   private readonly backends = new Map<string, string>()
   private readonly streams = new Set<ServerResponse>()
+  private readonly faults: ActiveFault[] = []
+  /** responses a 'truncate' fault cuts off */
+  private readonly truncating = new WeakSet<ServerResponse>()
+  /** requests a 'hang' fault holds, and pending 'latency' timers */
+  private readonly held = new Set<ServerResponse>()
+  private readonly timers = new Set<NodeJS.Timeout>()
   private port = 0
 
   constructor (opts: FakeKubernetesOptions = {}) {
@@ -146,7 +199,11 @@ export class FakeKubernetes {
 
   async close (): Promise<void> {
     this.controller.close()
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
     for (const s of this.streams) s.destroy()
+    for (const h of this.held) h.destroy()
+    this.held.clear()
     this.server.closeAllConnections()
     await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
   }
@@ -202,6 +259,31 @@ export class FakeKubernetes {
     this.controller.hold(namespace, deployment, on)
   }
 
+  /** Injects a wire fault (see FaultRule) until cleared; returns a handle with its counts. */
+  fault (rule: FaultRule): FaultHandle {
+    const active: ActiveFault = { rule, seen: 0, hits: 0 }
+    this.faults.push(active)
+    return {
+      rule,
+      get seen () { return active.seen },
+      get hits () { return active.hits },
+      clear: () => {
+        const i = this.faults.indexOf(active)
+        if (i >= 0) this.faults.splice(i, 1)
+      }
+    }
+  }
+
+  /** Removes every fault rule (requests already held by 'hang' stay held until their client goes). */
+  clearFaults (): void {
+    this.faults.length = 0
+  }
+
+  /** Requests a 'hang' fault is holding now. */
+  get heldRequests (): number {
+    return this.held.size
+  }
+
   requestsTo (pattern: RegExp): RecordedRequest[] {
     return this.requests.filter((r) => pattern.test(`${r.method} ${r.path}`))
   }
@@ -213,6 +295,74 @@ export class FakeKubernetes {
     const recorded = { method: req.method ?? 'GET', path: url.pathname, query: url.search, contentType: req.headers['content-type'] }
     this.requests.push(recorded)
     this.onRequest?.(recorded)
+    const { latencyMs, fault } = this.pickFaults(recorded)
+    if (latencyMs > 0) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        if (!res.destroyed) this.serve(req, res, url, fault)
+      }, latencyMs)
+      this.timers.add(timer)
+      return
+    }
+    this.serve(req, res, url, fault)
+  }
+
+  private pickFaults (r: RecordedRequest): { latencyMs: number, fault: FaultRule | undefined } {
+    let latencyMs = 0
+    let fault: FaultRule | undefined
+    for (const f of this.faults) {
+      const rule = f.rule
+      if (rule.method !== undefined && rule.method.toUpperCase() !== r.method.toUpperCase()) continue
+      if (rule.path !== undefined && !(typeof rule.path === 'string' ? r.path.includes(rule.path) : rule.path.test(r.path))) continue
+      if (rule.match !== undefined && !rule.match(r)) continue
+      f.seen++
+      if (rule.kind !== 'latency' && fault !== undefined) continue
+      if (rule.times !== undefined && f.hits >= rule.times) continue
+      if ((f.seen - 1 - (rule.offset ?? 0)) % Math.max(1, rule.every ?? 1) !== 0) continue
+      f.hits++
+      if (rule.kind === 'latency') latencyMs += rule.latencyMs ?? 200
+      else fault = rule
+    }
+    return { latencyMs, fault }
+  }
+
+  private serve (req: IncomingMessage, res: ServerResponse, url: URL, fault: FaultRule | undefined): void {
+    switch (fault?.kind) {
+      case 'status': {
+        req.resume()
+        const code = fault.status ?? 500
+        this.sendStatus(res, new HttpError(code, STATUS_REASONS[code] ?? 'InternalError', fault.message ?? `Internal error occurred: injected fault (${code})`))
+        return
+      }
+      case 'throttle': {
+        req.resume()
+        const after = fault.retryAfterSeconds ?? 1
+        const text = JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: fault.message ?? 'the server has received too many requests and has asked us to try again later',
+          reason: 'TooManyRequests',
+          details: { retryAfterSeconds: after },
+          code: 429
+        })
+        res.writeHead(429, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'retry-after': String(after) })
+        res.end(text)
+        return
+      }
+      case 'reset':
+        req.socket.resetAndDestroy()
+        return
+      case 'hang':
+        req.resume()
+        this.held.add(res)
+        res.once('close', () => { this.held.delete(res) })
+        return
+      case 'truncate':
+        this.truncating.add(res)
+        break
+    }
     if (req.headers.authorization !== `Bearer ${this.token}`) {
       req.resume()
       this.sendStatus(res, new HttpError(401, 'Unauthorized', 'Unauthorized'))
@@ -245,6 +395,11 @@ export class FakeKubernetes {
   private sendJson (res: ServerResponse, code: number, body: unknown): void {
     const text = JSON.stringify(body)
     res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+    if (this.truncating.has(res)) {
+      const bytes = Buffer.from(text)
+      res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => { res.socket?.destroy() })
+      return
+    }
     res.end(text)
   }
 
