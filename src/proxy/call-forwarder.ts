@@ -48,7 +48,9 @@ function failure (err: unknown, name: string): { status: number, message: string
       case 'TIMEOUT':
         return { status: 504, message: messages.timeout(name) }
       case 'BACKEND':
-        return { status: 500, message: messages.unreachable(name) }
+      case 'BAD_GATEWAY':
+        // the contract's text, and the backend's reason so the caller can act on it
+        return { status: 500, message: `${messages.unreachable(name)} ${err.message}` }
       default:
         return { status: err.statusCode, message: err.message }
     }

@@ -240,6 +240,12 @@ export function createInvoker (options: InvokerOptions): Invoker {
   const unexpected = (err: unknown): unknown =>
     isProviderError(err, 'NOT_FOUND') || isProviderError(err, 'UNAVAILABLE') ? undefined : err
 
+  /** the contract's 503 text, plus the backend's reason when the backend itself failed */
+  const noEndpoints = (segment: string, err: unknown): string =>
+    unexpected(err) !== undefined && err instanceof Error
+      ? `${messages.noEndpoints(segment)} The backend failed: ${err.message}`
+      : messages.noEndpoints(segment)
+
   function handle (req: IncomingMessage, res: ServerResponse): void {
     if (shuttingDown) {
       res.setHeader('Connection', 'close')
@@ -258,7 +264,7 @@ export function createInvoker (options: InvokerOptions): Invoker {
       (upstream) => { dispatch(upstream, target, req, res, done) },
       (err: unknown) => {
         afterWake(r, err, (upstream) => { dispatch(upstream, target, req, res, done) }, (e: unknown) => {
-          sendProxyError(res, 503, messages.noEndpoints(target.segment))
+          sendProxyError(res, 503, noEndpoints(target.segment, e))
           done(503, unexpected(e), isProviderError(e, 'NOT_FOUND'))
         })
       }
@@ -289,7 +295,7 @@ export function createInvoker (options: InvokerOptions): Invoker {
       }, done)
     }
     const fail = (err: unknown): void => {
-      rejectUpgrade(socket, 503, messages.noEndpoints(target.segment))
+      rejectUpgrade(socket, 503, noEndpoints(target.segment, err))
       done(503, unexpected(err), isProviderError(err, 'NOT_FOUND'))
     }
     r.upstream.then(tunnel, (err: unknown) => { afterWake(r, err, tunnel, fail) })

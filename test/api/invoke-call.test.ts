@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream'
 import t from 'tap'
 import type { InvocationRequest, Upstream } from '../../src/core/driver.ts'
-import { invalid, timeout, unavailable } from '../../src/core/errors.ts'
+import { backendError, invalid, timeout, unavailable } from '../../src/core/errors.ts'
 import { send, startProxy } from './invoke-harness.ts'
 
 t.test('request and response mapping', async (t) => {
@@ -62,14 +62,17 @@ t.test('errors map through the status table', async (t) => {
       cold: failing(unavailable('no instance')),
       slow: failing(timeout('took too long')),
       bad: failing(invalid('bad input: field x')),
-      crash: failing(new Error('internal detail'))
+      crash: failing(new Error('internal detail')),
+      down: failing(backendError('lambda: AccessDeniedException: not authorized to invoke'))
     }
   })
   const expected: Array<[string, number, string]> = [
     ['cold', 503, 'No endpoints available for: cold.'],
     ['slow', 504, 'Timed out waiting for: slow.'],
     ['bad', 400, 'bad input: field x'],
-    ['crash', 500, "Can't reach service for: crash."]
+    ['crash', 500, "Can't reach service for: crash."],
+    // a backend's own failure keeps its reason; an untyped error's internals stay out
+    ['down', 500, "Can't reach service for: down. lambda: AccessDeniedException: not authorized to invoke"]
   ]
   for (const [name, status, message] of expected) {
     const res = await send(proxy.base, `/function/${name}`)

@@ -20,7 +20,9 @@ t.test('503 for unknown, unready and failing functions', async (t) => {
     const res = await send(proxy.base, `/function/${name}/x?y=1`, { method: 'POST', body: 'ignored' })
     t.equal(res.status, 503, name)
     t.equal(res.headers['x-openfaas-internal'], 'proxy')
-    t.equal(res.body.toString(), `No endpoints available for: ${name}.`)
+    // the contract's text; a backend that failed (not an unknown or unready function) adds its reason
+    const reason = name === 'broken' ? ' The backend failed: cluster unreachable' : ''
+    t.equal(res.body.toString(), `No endpoints available for: ${name}.${reason}`)
   }
   t.same(proxy.invocations.map((i) => [i.labels.function, i.labels.namespace, i.labels.backend, i.labels.code]), [
     // functions that do not exist are counted without their name (anyone may call /function/ANYTHING:
