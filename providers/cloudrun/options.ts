@@ -4,6 +4,15 @@
  * Google Cloud project + region (and optionally a service-name prefix, service account, ingress).
  */
 
+import { isRecord, optionReader, type OptionReader } from '../../src/core/option-reader.ts'
+
+const reader = optionReader('cloudrun')
+// annotated, so that TypeScript narrows after fail() (it returns never)
+const fail: OptionReader['fail'] = reader.fail
+const str: OptionReader['str'] = reader.str
+const int: OptionReader['int'] = reader.int
+const oneOf: OptionReader['oneOf'] = reader.oneOf
+
 export type Ingress = 'all' | 'internal' | 'internal-and-cloud-load-balancing'
 /**
  * How `replicas` / `availableReplicas` read when minInstanceCount is 0:
@@ -93,33 +102,6 @@ const REGION = /^[a-z]+-[a-z]+\d+$/
 const PREFIX = /^([a-z][a-z0-9-]*)?$/
 const SECRET_PREFIX = /^[A-Za-z0-9-]{1,40}$/
 
-function fail (message: string): never {
-  throw new Error(`cloudrun backend: ${message}`)
-}
-
-function str (opts: Record<string, unknown>, key: string, where = ''): string | undefined {
-  const v = opts[key]
-  if (v === undefined) return undefined
-  if (typeof v !== 'string' || v === '') fail(`option "${where}${key}" must be a non-empty string, got ${JSON.stringify(v)}`)
-  return v
-}
-
-function int (opts: Record<string, unknown>, key: string, fallback: number, min = 1): number {
-  const v = opts[key]
-  if (v === undefined) return fallback
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`option "${key}" must be an integer >= ${min}, got ${JSON.stringify(v)}`)
-  return v
-}
-
-function oneOf<T extends string> (opts: Record<string, unknown>, key: string, allowed: readonly T[], fallback: T, where = ''): T {
-  const v = opts[key]
-  if (v === undefined) return fallback
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    fail(`option "${where}${key}" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(v)}`)
-  }
-  return v as T
-}
-
 /** "http://127.0.0.1:8085" → the gax client's apiEndpoint/port/protocol. */
 export function parseEndpoint (key: string, value: unknown): Endpoint {
   let url: URL
@@ -134,10 +116,6 @@ export function parseEndpoint (key: string, value: unknown): Endpoint {
   const protocol = url.protocol === 'http:' ? 'http' : 'https'
   const port = url.port === '' ? (protocol === 'http' ? 80 : 443) : Number(url.port)
   return { apiEndpoint: url.hostname.replace(/^\[|\]$/g, ''), port, protocol }
-}
-
-function isRecord (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 export function validateOptions (options: Record<string, unknown> | undefined, namespaces: readonly string[]): CloudRunOptions {

@@ -7,6 +7,14 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { dns1123Problem } from '../../src/core/names.ts'
+import { isRecord, optionReader, type OptionReader } from '../../src/core/option-reader.ts'
+
+const reader = optionReader('openfaas')
+// annotated, so that TypeScript narrows after fail() (it returns never)
+const fail: OptionReader['fail'] = reader.fail
+const str: OptionReader['str'] = reader.str
+const int: OptionReader['int'] = reader.int
+const bool: OptionReader['bool'] = reader.bool
 
 /**
  * How invocations reach the remote: 'proxy' = the core's streaming proxy (HTTP/1.1, WebSockets);
@@ -64,35 +72,6 @@ export const DEFAULT_BASIC_AUTH_USER = 'admin'
 
 const KNOWN = ['url', 'auth', 'namespaces', 'requestTimeoutMs', 'connectTimeoutMs', 'retryBaseMs', 'caFile', 'insecure', 'invokeVia',
   'invokeAuth', 'invokeWhenUnready', 'statusCacheMs', 'connections', 'maxResponseBytes', 'maxLogLineBytes']
-
-function fail (message: string): never {
-  throw new Error(`openfaas backend: ${message}`)
-}
-
-function isRecord (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function str (opts: Record<string, unknown>, key: string, where = ''): string | undefined {
-  const v = opts[key]
-  if (v === undefined) return undefined
-  if (typeof v !== 'string' || v === '') fail(`option "${where}${key}" must be a non-empty string, got ${JSON.stringify(v)}`)
-  return v
-}
-
-function int (opts: Record<string, unknown>, key: string, fallback: number, min = 1): number {
-  const v = opts[key]
-  if (v === undefined) return fallback
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`option "${key}" must be an integer >= ${min}, got ${JSON.stringify(v)}`)
-  return v
-}
-
-function bool (opts: Record<string, unknown>, key: string, fallback: boolean): boolean {
-  const v = opts[key]
-  if (v === undefined) return fallback
-  if (typeof v !== 'boolean') fail(`option "${key}" must be true or false, got ${JSON.stringify(v)}`)
-  return v
-}
 
 /** A credential file's content, trimmed as faas-provider trims basic-auth files. */
 function readSecretFile (option: string, file: string): string {
