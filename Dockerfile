@@ -48,4 +48,6 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.port||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node is PID 1 and handles SIGTERM itself: stop accepting, drain in-flight requests, stop backends, exit 0
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/src/main.js"]
+# --max-semi-space-size=8: V8's young generation otherwise grows to its default maximum under
+# steady load and keeps ~70 MB it does not need (soak: RSS +39 % without it, +4 % with it)
+CMD ["node", "--max-semi-space-size=8", "dist/src/main.js"]

@@ -45,13 +45,16 @@ export function rssMBOf (pid: number): number {
 
 export async function startProvider (env: Record<string, string> = {}): Promise<Provider> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'fb-bench-state-'))
-  const child = spawn(process.execPath, [path.join(repoRoot, 'src/main.ts')], {
+  // the same V8 flag as npm start (package.json) and the image (Dockerfile)
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', path.join(repoRoot, 'src/main.ts')], {
     cwd: repoRoot,
     // the compile cache npm start keeps (package.json "start"): a warm start skips type stripping
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/tmp',
       NODE_COMPILE_CACHE: path.join(repoRoot, 'node_modules', '.cache', 'faas-bridge'),
+      // V8 flags to compare (e.g. --max-semi-space-size=8) reach the provider, not only the bench
+      ...(process.env.NODE_OPTIONS !== undefined ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
       port: '0',
       state_dir: stateDir,
       ...env

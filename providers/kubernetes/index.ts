@@ -13,6 +13,7 @@ import { backendError, conflict, invalid, notFound } from '../../src/core/errors
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
 import { checkNamespace, DEFAULT_CHECK_TIMEOUT_MS } from './common/check.ts'
 import { createKubeClients, type KubeClients } from './common/client.ts'
+import { isManagedFunction, managedFunctionSelector } from './common/function-spec.ts'
 import { isKubeCode, kubeCall, toProviderError } from './common/errors.ts'
 import { KubernetesNamespaceStore } from './common/namespaces.ts'
 import { openPodLogs } from './common/pod-logs.ts'
@@ -59,7 +60,7 @@ export class KubernetesDriver implements Driver {
   }
 
   private get selector (): string {
-    return `${FUNCTION_LABEL},${this.options.managedBy.key}=${this.options.managedBy.value}`
+    return managedFunctionSelector(this.options.managedBy)
   }
 
   private assertOpen (): void {
@@ -67,8 +68,7 @@ export class KubernetesDriver implements Driver {
   }
 
   private isFunction (dep: V1Deployment): boolean {
-    const labels = dep.metadata?.labels ?? {}
-    return labels[FUNCTION_LABEL] !== undefined && labels[this.options.managedBy.key] === this.options.managedBy.value
+    return isManagedFunction(dep.metadata?.labels, this.options.managedBy)
   }
 
   private missing (namespace: string, name: string): Error {

@@ -14,7 +14,7 @@ import { checkNamespace, checkRead, DEFAULT_CHECK_TIMEOUT_MS } from '../kubernet
 import { createKubeClients, type KubeClients } from '../kubernetes/common/client.ts'
 import { makeKubeApi } from '../kubernetes/common/transport.ts'
 import { isKubeCode, kubeCall, toProviderError } from '../kubernetes/common/errors.ts'
-import { FUNCTION_LABEL, initialReplicas } from '../kubernetes/common/function-spec.ts'
+import { FUNCTION_LABEL, initialReplicas, isManagedFunction, managedFunctionSelector } from '../kubernetes/common/function-spec.ts'
 import { KubernetesNamespaceStore } from '../kubernetes/common/namespaces.ts'
 import { openPodLogs } from '../kubernetes/common/pod-logs.ts'
 import { KubernetesSecretStore } from '../kubernetes/common/secrets.ts'
@@ -74,7 +74,7 @@ export class TektonDriver implements Driver {
   }
 
   private get selector (): string {
-    return `${FUNCTION_LABEL},${this.options.managedBy.key}=${this.options.managedBy.value}`
+    return managedFunctionSelector(this.options.managedBy)
   }
 
   private assertOpen (): void {
@@ -82,8 +82,7 @@ export class TektonDriver implements Driver {
   }
 
   private isFunction (task: Task): boolean {
-    const labels = task.metadata?.labels ?? {}
-    return labels[FUNCTION_LABEL] !== undefined && labels[this.options.managedBy.key] === this.options.managedBy.value
+    return isManagedFunction(task.metadata?.labels, this.options.managedBy)
   }
 
   private missing (namespace: string, name: string): Error {

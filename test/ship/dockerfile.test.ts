@@ -73,7 +73,7 @@ t.test('multi-stage: build with dev dependencies, run with production ones only'
   t.ok(health !== undefined, 'HEALTHCHECK')
   t.match(health, /CMD \["node", "-e", .*\/healthz/, 'asks /healthz with node')
   t.notMatch(health, /curl|wget/, 'no curl/wget: slim images have neither')
-  t.equal(runtime.lines.at(-1), 'CMD ["node", "dist/src/main.js"]', 'the entrypoint the bundle test runs; node handles SIGTERM itself')
+  t.equal(runtime.lines.at(-1), 'CMD ["node", "--max-semi-space-size=8", "dist/src/main.js"]', 'the entrypoint the bundle test runs; node handles SIGTERM itself')
 })
 
 t.test('.dockerignore keeps node_modules, dist, .git and state out of the context', async (t) => {

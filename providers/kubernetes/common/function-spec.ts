@@ -73,3 +73,13 @@ export function rfc3339 (d: Date | string | undefined): string {
   const date = typeof d === 'string' ? new Date(d) : d
   return Number.isNaN(date.getTime()) ? '0001-01-01T00:00:00Z' : date.toISOString().replace(/\.000Z$/, 'Z')
 }
+
+/** The label selector of the functions this provider manages (label faas_function + managed-by). */
+export function managedFunctionSelector (managedBy: { key: string, value: string }): string {
+  return `${FUNCTION_LABEL},${managedBy.key}=${managedBy.value}`
+}
+
+/** Whether an object's labels make it one of this provider's functions. */
+export function isManagedFunction (labels: Record<string, string> | undefined, managedBy: { key: string, value: string }): boolean {
+  return labels?.[FUNCTION_LABEL] !== undefined && labels[managedBy.key] === managedBy.value
+}

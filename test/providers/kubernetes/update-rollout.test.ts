@@ -69,6 +69,8 @@ t.test('a concurrent writer (409 on a stale resourceVersion) is retried', async 
   }
   const res = await api(url, 'PUT', '/system/functions', figlet('race', { labels: { v: '3' } }))
   t.equal(res.status, 202, res.text)
-  t.equal(puts, 2, 'the first PUT met a 409 and was tried again')
+  // the fake's controller may also write the Deployment's status between a GET and a PUT, so a
+  // retry can meet a second 409: at least one retry, within the driver's limit of 3
+  t.ok(puts >= 2 && puts <= 4, `the first PUT met a 409 and was tried again (PUTs: ${puts})`)
   t.equal((await api(url, 'GET', '/system/function/race')).json().labels.v, '3', 'our update landed')
 })
