@@ -7,20 +7,9 @@
  */
 import type { FastifyPluginAsync } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+/** one function's replicas and load, as the autoscaler last saw them */
+import type { FunctionReport as FunctionScaleReport } from '../autoscale/autoscaler.ts'
 
-/** One function's replicas and load, as the autoscaler last saw them. */
-export interface FunctionScaleReport {
-  function: string
-  namespace: string
-  backend: string
-  replicas: number
-  availableReplicas: number
-  /** undefined when the function is not autoscaled */
-  desiredReplicas: number | undefined
-  inflight: number
-  rps: number
-  concurrency: number
-}
 
 export interface ScaleDecisionLabels {
   function: string
