@@ -3,35 +3,11 @@
  * (asked for when /ui/ was loaded) go along. Errors carry the API's own plain-text message.
  */
 
-export interface FunctionResources { memory?: string, cpu?: string }
-
-export interface FunctionDeployment {
-  service: string
-  image: string
-  namespace?: string
-  envProcess?: string
-  envVars?: Record<string, string>
-  constraints?: string[]
-  secrets?: string[]
-  labels?: Record<string, string>
-  annotations?: Record<string, string>
-  limits?: FunctionResources
-  requests?: FunctionResources
-  readOnlyRootFilesystem?: boolean
-}
-
-export interface FunctionStatus extends Omit<FunctionDeployment, 'service'> {
-  name: string
-  namespace: string
-  replicas: number
-  availableReplicas: number
-  createdAt: string
-  invocationCount?: number
-}
+// the wire types are the server's own (type-only: nothing of src/ reaches the bundle)
+import type { FunctionDeployment, FunctionStatus, LogMessage, SecretInfo } from '../../src/core/types.ts'
+export type { FunctionDeployment, FunctionResources, FunctionStatus, LogMessage, SecretInfo } from '../../src/core/types.ts'
 
 export interface BackendInfo { name: string, kind: string, namespaces: string[] }
-export interface SecretInfo { name: string, namespace: string }
-export interface LogMessage { name: string, namespace: string, instance: string, timestamp: string, text: string }
 
 export class ApiError extends Error {
   readonly status: number
