@@ -1,6 +1,6 @@
 /*
- * Starts the real provider process (src/main.ts, as `npm start` does) on 127.0.0.1 with a free
- * port, waits until it listens, and stops it when the test ends.
+ * Starts the real provider process (src/main.ts, as `npm start` does, or another entry such as the
+ * built bundle) on 127.0.0.1 with a free port, waits until it listens, and stops it when the test ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -19,9 +19,28 @@ export interface ProviderProcess {
 }
 
 export async function startProvider (t: Test, env: Record<string, string>, timeoutMs = 15_000): Promise<ProviderProcess> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'src/main.ts')], {
+  return await startProviderProcess(t, {
+    args: [path.join(repoRoot, 'src/main.ts')],
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', port: '0', ...env },
+    timeoutMs
+  })
+}
+
+/** Any provider entry (src/main.ts, or the bundle's dist/src/main.js) with exactly this env. */
+export async function startProviderProcess (t: Test, opts: {
+  args: string[]
+  cwd: string
+  env: Record<string, string>
+  /** run as this uid and gid */
+  uid?: number
+  timeoutMs?: number
+}): Promise<ProviderProcess> {
+  const timeoutMs = opts.timeoutMs ?? 15_000
+  const child = spawn(process.execPath, opts.args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''

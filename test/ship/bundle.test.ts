@@ -5,7 +5,7 @@
  * separate writable state volume. Health, info, metrics, a deploy + invoke, and SIGTERM draining an
  * in-flight invocation before exiting 0.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { chmod, chown, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
@@ -13,6 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { startProviderProcess } from '../helpers/provider-process.ts'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 /** the image's non-root user when this test runs as root */
@@ -103,7 +104,8 @@ t.test('npm run build → node dist/src/main.js serves, counts and drains like t
   await makeReadOnly(app)
   const before = (await walk(app)).sort()
 
-  const child: ChildProcess = spawn(process.execPath, ['dist/src/main.js'], {
+  const provider = await startProviderProcess(t, {
+    args: ['dist/src/main.js'],
     cwd: app,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -113,30 +115,10 @@ t.test('npm run build → node dist/src/main.js serves, counts and drains like t
       state_dir: state,
       HOME: '/nonexistent'
     },
-    ...(RUN_AS !== undefined ? { uid: RUN_AS, gid: RUN_AS } : {}),
-    stdio: ['ignore', 'pipe', 'pipe']
+    ...(RUN_AS !== undefined ? { uid: RUN_AS } : {}),
+    timeoutMs: 10_000
   })
-  let out = ''
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
-  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL')
-      await exited
-    }
-  })
-  let url = ''
-  for (let i = 0; i < 400 && url === ''; i++) {
-    const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-    if (m !== null) url = m[1] as string
-    else if (child.exitCode !== null) break
-    else await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  if (url === '') {
-    t.fail(`the bundle did not listen:\n${out}`)
-    return
-  }
+  const { url, child, exited } = provider
 
   t.equal((await fetch(`${url}/healthz`)).status, 200, '/healthz')
   const dashboard = await fetch(`${url}/ui/`)
@@ -171,6 +153,7 @@ t.test('npm run build → node dist/src/main.js serves, counts and drains like t
   child.kill('SIGTERM')
   t.same(await inflight, { status: 200, text: 'drained' }, 'the in-flight invocation completes')
   t.equal(await exited, 0, 'SIGTERM exits 0')
+  const out = provider.output()
   t.match(out, /"msg":"stopping: draining requests, then stopping backends"/, 'structured shutdown log')
   t.match(out, /"reqId":"req-/, 'pino lines carry request ids')
 
