@@ -64,13 +64,17 @@ export async function waitForTaskRun (clients: RunClients, namespace: string, na
       continue
     }
     res.on('error', () => {}) // an abort destroys it; the loop below ends
+    // Read lines from the moment the stream opens (they queue during the GET below), and close on
+    // abort: a stream destroyed before a readline attaches to it would emit nothing, ever.
+    const lines = createInterface({ input: res, crlfDelay: Infinity, signal })
     try {
       // what happened before the stream opened
       const now = await getTaskRun(clients, namespace, name)
+      signal.throwIfAborted()
       if (now === undefined) throw deleted(name)
       if (isDone(now)) return now
       rv = now.metadata?.resourceVersion ?? rv
-      for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
+      for await (const line of lines) {
         if (line === '') continue
         const ev = JSON.parse(line) as { type: string, object: TaskRun & { code?: number } }
         if (ev.type === 'ERROR') {
@@ -86,8 +90,10 @@ export async function waitForTaskRun (clients: RunClients, namespace: string, na
       if (signal.aborted) throw signal.reason
       throw err
     } finally {
+      lines.close()
       res.destroy()
     }
+    signal.throwIfAborted()
     await sleep(REWATCH_DELAY_MS, undefined, { signal })
   }
   throw backendError(`TaskRun "${name}": the watch ended ${MAX_WATCH_STREAMS} times before the run finished`)

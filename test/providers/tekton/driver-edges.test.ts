@@ -75,3 +75,22 @@ t.test('close() abandons calls under way', async (t) => {
   await eventually(() => { check(s.tekton.cancelled.length === 1, 'cancelled') }, { timeoutMs: 2000 })
   await t.rejects(s.driver.status(NS, 'edge'), { code: 'BACKEND' }, 'closed')
 })
+
+// Regression: close() landing while the call read the TaskRun after opening its watch left the call
+// waiting forever on a stream that had been destroyed before anything read it (seen under load).
+t.test('close() while the call reads its TaskRun after the watch opened', async (t) => {
+  const s = await startTekton()
+  t.teardown(s.cleanup)
+  s.tekton.handler = async () => await new Promise(() => {})
+  await s.driver.deploy(spec)
+  const runGet = (r: { method: string, path: string, query: string }): boolean =>
+    r.method === 'GET' && /\/taskruns\/edge-[a-z0-9]+$/.test(r.path) && !r.query.includes('watch')
+  let reading = false
+  s.fake.onRequest = (r) => { if (runGet(r)) reading = true }
+  const held = s.fake.fault({ kind: 'latency', latencyMs: 300, match: runGet })
+  const call = invokeUpstream(await s.driver.upstream(NS, 'edge'), { body: 'x' })
+  await eventually(() => { check(reading, 'the call reads its TaskRun') }, { timeoutMs: 10_000 })
+  await s.driver.close()
+  await t.rejects(call, /closing/)
+  t.equal(held.hits, 1, 'the GET was under way when close() came')
+})
