@@ -6,8 +6,11 @@
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { parse as parseYaml } from 'yaml'
+import { lazyRequire } from './core/lazy-require.ts'
 import { dns1123Problem } from './core/names.ts'
+
+/** only a provider with a config file loads the YAML parser */
+const yaml = lazyRequire<typeof import('yaml')>('yaml')
 
 export const DEFAULT_PORT = 8080
 /** faas-provider's default for both timeouts */
@@ -113,7 +116,7 @@ function isRecord (v: unknown): v is Record<string, unknown> {
 function backendsFromFile (file: string, text: string): BackendConfig[] {
   let doc: unknown
   try {
-    doc = parseYaml(text)
+    doc = yaml().parse(text)
   } catch (err) {
     throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`)
   }

@@ -6,8 +6,8 @@
  * every response chunk is written (so SSE/NDJSON are flushed) as soon as it comes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
+import { lazyRequire } from '../core/lazy-require.ts'
 import { responseHeaders } from './headers.ts'
 import { CLIENT_CLOSED, messages, sendProxyError } from './replies.ts'
 
@@ -128,18 +128,22 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+/** undici is loaded with the first http invocation: an idle provider does not carry it */
+const undici = lazyRequire<typeof import('undici')>('undici')
+
 export function createHttpForwarder (options: HttpForwarderOptions): HttpForwarder {
-  const agent = new Agent({
+  let agent: Dispatcher | undefined
+  const getAgent = (): Dispatcher => (agent ??= new (undici().Agent)({
     connections: options.connections,
     pipelining: 1,
     headersTimeout: options.readTimeoutMs,
     bodyTimeout: options.readTimeoutMs,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_UPSTREAM_KEEP_ALIVE_MS,
     connect: { timeout: options.readTimeoutMs }
-  })
+  }))
   return {
     forward (req: ForwardRequest, res: ServerResponse): void {
-      agent.dispatch({
+      getAgent().dispatch({
         origin: req.origin,
         path: req.path,
         method: req.method as Dispatcher.HttpMethod,
@@ -148,7 +152,7 @@ export function createHttpForwarder (options: HttpForwarderOptions): HttpForward
       }, new ForwardHandler(req, res))
     },
     async close (): Promise<void> {
-      await agent.close()
+      await agent?.close()
     }
   }
 }
