@@ -30,6 +30,8 @@ export const DEFAULT_MAX_REPLICAS = 100
 export const DEFAULT_INACTIVITY_DURATION_MS = 15 * 60_000
 /** how often the autoscaler samples load and decides */
 export const DEFAULT_AUTOSCALE_INTERVAL_MS = 2000
+/** how often declarative sources are re-read and compared with the backends */
+export const DEFAULT_RESYNC_MS = 30_000
 
 /** what the autoscaler does with a backend's functions; unset = by driver (local, kubernetes: scale; others: report) */
 export type AutoscaleMode = 'scale' | 'report' | 'off'
@@ -64,12 +66,27 @@ export interface Config {
   maxReplicas: number
   logLevel: string
   backends: BackendConfig[]
+  declarative?: DeclarativeConfig
   autoscale: {
     /** provider-wide idle time before scale to zero (env inactivity_duration) */
     zeroDurationMs: number
     /** env autoscale_interval */
     intervalMs: number
   }
+}
+
+export interface StackFileConfig {
+  /** absolute: a stack file or a directory of them */
+  path: string
+  prune: boolean
+  /** stored on every function the source deploys */
+  id: string
+}
+
+/** declared functions (src/reconcile/): off when absent */
+export interface DeclarativeConfig {
+  resyncMs: number
+  stackFiles: StackFileConfig[]
 }
 
 export class ConfigError extends Error {
@@ -113,7 +130,8 @@ function isRecord (v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-function backendsFromFile (file: string, text: string): BackendConfig[] {
+/** The config file: `backends` (required) and `declarative` (optional). */
+function parseConfigFile (file: string, text: string, configDir: string): { backends: BackendConfig[], declarative?: DeclarativeConfig } {
   let doc: unknown
   try {
     doc = yaml().parse(text)
@@ -122,8 +140,53 @@ function backendsFromFile (file: string, text: string): BackendConfig[] {
   }
   if (!isRecord(doc)) throw new ConfigError(`${file}: expected a mapping with a "backends" key`)
   for (const key of Object.keys(doc)) {
-    if (key !== 'backends') throw new ConfigError(`${file}: unknown key "${key}" (expected "backends")`)
+    if (key !== 'backends' && key !== 'declarative') throw new ConfigError(`${file}: unknown key "${key}" (expected backends, declarative)`)
   }
+  const declarative = doc.declarative !== undefined ? declarativeFromFile(file, doc.declarative, configDir) : undefined
+  return { backends: backendsFromFile(file, doc), ...(declarative !== undefined ? { declarative } : {}) }
+}
+
+/**
+ * `declarative:` — sources of declared functions (issue: declarative functions):
+ *   resync: 30s                       how often every source is re-read and the backends compared
+ *   stackFiles:                       stack.yml files or directories (paths relative to the config file)
+ *     - { path: ./functions, prune: false, id: stack:functions }
+ */
+function declarativeFromFile (file: string, raw: unknown, configDir: string): DeclarativeConfig {
+  const where = `${file}: declarative`
+  if (!isRecord(raw)) throw new ConfigError(`${where}: expected a mapping with stackFiles (and resync)`)
+  for (const key of Object.keys(raw)) {
+    if (key !== 'resync' && key !== 'stackFiles') throw new ConfigError(`${where}: unknown key "${key}" (expected resync, stackFiles)`)
+  }
+  let resyncMs = DEFAULT_RESYNC_MS
+  if (raw.resync !== undefined) {
+    if (typeof raw.resync !== 'string' && typeof raw.resync !== 'number') throw new ConfigError(`${where}.resync: expected a duration such as 30s`)
+    resyncMs = parseDuration(`${where}.resync`, String(raw.resync))
+    if (resyncMs < 100) throw new ConfigError(`${where}.resync: must be at least 100ms`)
+  }
+  if (!Array.isArray(raw.stackFiles) || raw.stackFiles.length === 0) throw new ConfigError(`${where}.stackFiles: expected a non-empty list of { path, prune }`)
+  const ids = new Set<string>()
+  const stackFiles = raw.stackFiles.map((entry: unknown, i: number): StackFileConfig => {
+    const at = `${where}.stackFiles[${i}]`
+    if (!isRecord(entry)) throw new ConfigError(`${at}: expected a mapping with path (and prune, id)`)
+    for (const key of Object.keys(entry)) {
+      if (!['path', 'prune', 'id'].includes(key)) throw new ConfigError(`${at}: unknown key "${key}" (expected path, prune, id)`)
+    }
+    if (typeof entry.path !== 'string' || entry.path === '') throw new ConfigError(`${at}.path: expected a file or directory`)
+    if (entry.prune !== undefined && typeof entry.prune !== 'boolean') throw new ConfigError(`${at}.prune: expected true or false`)
+    const p = path.resolve(configDir, entry.path)
+    const id = entry.id ?? `stack:${path.basename(p)}`
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_.:/=+@-]{1,200}$/.test(id)) {
+      throw new ConfigError(`${at}.id: expected up to 200 letters, digits and _.:/=+@- (it is stored on every function it deploys)`)
+    }
+    if (ids.has(id)) throw new ConfigError(`${at}.id: "${id}" is used by another source: give each an id`)
+    ids.add(id)
+    return { path: p, prune: entry.prune === true, id }
+  })
+  return { resyncMs, stackFiles }
+}
+
+function backendsFromFile (file: string, doc: Record<string, unknown>): BackendConfig[] {
   const backends = doc.backends
   if (!isRecord(backends) || Object.keys(backends).length === 0) {
     throw new ConfigError(`${file}: backends: expected a mapping of backend name → { driver, namespaces, options }`)
@@ -192,6 +255,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f:
   const host = get('bind_address') ?? (basicAuth ? '0.0.0.0' : LOOPBACK_ADDRESS)
 
   let backends: BackendConfig[]
+  let declarative: DeclarativeConfig | undefined
   const file = get('config_file')
   if (file !== undefined) {
     let text: string
@@ -200,7 +264,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f:
     } catch (err) {
       throw new ConfigError(`config_file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
     }
-    backends = backendsFromFile(file, text)
+    const parsed = parseConfigFile(file, text, path.dirname(path.resolve(file)))
+    backends = parsed.backends
+    declarative = parsed.declarative
     // a local backend without its own stateDir keeps its state where state_dir says
     for (const b of backends) {
       if (b.driver === 'local' && b.options.stateDir === undefined) b.options.stateDir = get('state_dir') ?? defaultStateDir(env)
@@ -212,6 +278,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f:
       namespaces: [defaultNamespace],
       options: { stateDir: get('state_dir') ?? defaultStateDir(env) }
     }]
+  }
+  // stack_file: one stack file or directory, for a laptop without a config file
+  const stackFile = get('stack_file')
+  if (stackFile !== undefined) {
+    if (declarative !== undefined) throw new ConfigError('stack_file: set it or the config file\'s declarative.stackFiles, not both')
+    const p = path.resolve(stackFile)
+    declarative = { resyncMs: DEFAULT_RESYNC_MS, stackFiles: [{ path: p, prune: env.stack_prune === 'true', id: `stack:${path.basename(p)}` }] }
   }
   if (!backends.some((b) => b.namespaces.includes(defaultNamespace))) {
     throw new ConfigError(`function_namespace: "${defaultNamespace}" is not listed in any backend's namespaces`)
@@ -231,6 +304,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f:
     maxReplicas: get('max_replicas') !== undefined ? parseInteger('max_replicas', get('max_replicas') as string, 1, 100_000) : DEFAULT_MAX_REPLICAS,
     logLevel: get('log_level') ?? 'info',
     backends,
-    autoscale: { zeroDurationMs, intervalMs }
+    autoscale: { zeroDurationMs, intervalMs },
+    ...(declarative !== undefined ? { declarative } : {})
   }
 }

@@ -16,6 +16,8 @@ import { createMetrics, type Metrics } from './api/metrics.ts'
 import { Backends, type Backend } from './core/backends.ts'
 import { instrumentDriver } from './core/instrumented-driver.ts'
 import type { DriverContext } from './core/driver.ts'
+import { Reconciler } from './reconcile/reconciler.ts'
+import { stackSource } from './reconcile/stack-source.ts'
 
 /** SIGTERM: in-flight requests get this long to finish before the process gives up and exits 1
  * (the chart's terminationGracePeriodSeconds is a little longer) */
@@ -174,6 +176,16 @@ async function main (argv: string[]): Promise<void> {
     }
   })
 
+  const reconciler = config.declarative !== undefined
+    ? new Reconciler({
+      backends,
+      sources: config.declarative.stackFiles.map((f) => stackSource({ path: f.path, id: f.id, prune: f.prune, defaultNamespace: config.defaultNamespace })),
+      resyncMs: config.declarative.resyncMs,
+      logger: logger.child({ component: 'reconcile' }),
+      onAction: (labels) => { metrics.observeReconcileAction(labels) }
+    })
+    : undefined
+  if (reconciler !== undefined) metrics.setReconcileSource(() => reconciler.report())
   let stopping = false
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return
@@ -181,6 +193,8 @@ async function main (argv: string[]): Promise<void> {
     logger.info({ signal }, 'stopping: draining requests, then stopping backends')
     const force = setTimeout(() => { logger.error('shutdown took too long; exiting'); process.exit(1) }, SHUTDOWN_TIMEOUT_MS)
     force.unref()
+    // no declarative writes while the backends drain (a pass under way stops at its next write)
+    await reconciler?.stop()
     // Keep-alive clients (the gateway's pool) hold connections open: close each one as soon as
     // its in-flight request has been answered, or the drain would wait for the keep-alive timeout.
     const sweep = setInterval(() => { app.server.closeIdleConnections() }, SHUTDOWN_SWEEP_MS)
@@ -200,6 +214,10 @@ async function main (argv: string[]): Promise<void> {
     logger.warn({ host: config.host }, 'basic_auth is off and bind_address was set explicitly: anyone who reaches this address can run commands through the local backend')
   }
   await app.listen({ port: config.port, host: config.host })
+  if (reconciler !== undefined) {
+    reconciler.start()
+    logger.info({ sources: config.declarative?.stackFiles.map((f) => ({ id: f.id, path: f.path, prune: f.prune })) }, 'declarative functions: reconciling')
+  }
   logger.info({
     port: config.port,
     host: config.host,

@@ -57,3 +57,39 @@ t.test('a YAML file declares backends; its mistakes name file and key', async (t
   t.throws(() => loadConfig({ config_file: 'dup.yaml' }, read), /dup\.yaml: unknown key "backend"/)
   t.throws(() => loadConfig({ config_file: 'missing.yaml' }, read), /config_file: cannot read missing\.yaml: ENOENT/)
 })
+
+t.test('declarative: stack files in the config file, or stack_file alone; mistakes name the key', async (t) => {
+  const base = 'backends:\n  local: { driver: local, namespaces: [openfaas-fn] }\n'
+  const files: Record<string, string> = {
+    '/etc/fb/ok.yaml': base + 'declarative:\n  resync: 1m\n  stackFiles:\n    - { path: functions, prune: true }\n    - { path: /srv/other.yml, id: team-b }\n',
+    '/etc/fb/badkey.yaml': base + 'declarative:\n  stackFile: x\n',
+    '/etc/fb/empty.yaml': base + 'declarative:\n  stackFiles: []\n',
+    '/etc/fb/prune.yaml': base + 'declarative:\n  stackFiles:\n    - { path: x, prune: "yes" }\n',
+    '/etc/fb/dupid.yaml': base + 'declarative:\n  stackFiles:\n    - { path: a/fns }\n    - { path: b/fns }\n',
+    '/etc/fb/resync.yaml': base + 'declarative:\n  resync: soon\n  stackFiles: [{ path: x }]\n'
+  }
+  const read = (f: string): string => {
+    const text = files[f]
+    if (text === undefined) throw Object.assign(new Error('no'), { code: 'ENOENT' })
+    return text
+  }
+  const ok = loadConfig({ config_file: '/etc/fb/ok.yaml' }, read)
+  t.same(ok.declarative, {
+    resyncMs: 60_000,
+    stackFiles: [
+      { path: '/etc/fb/functions', prune: true, id: 'stack:functions' },
+      { path: '/srv/other.yml', prune: false, id: 'team-b' }
+    ]
+  }, 'paths are relative to the config file')
+  t.equal(loadConfig({}).declarative, undefined, 'off by default')
+  t.same(loadConfig({ stack_file: '/home/me/stack.yml', stack_prune: 'true' }).declarative, {
+    resyncMs: 30_000,
+    stackFiles: [{ path: '/home/me/stack.yml', prune: true, id: 'stack:stack.yml' }]
+  })
+  t.throws(() => loadConfig({ config_file: '/etc/fb/badkey.yaml' }, read), /badkey\.yaml: declarative: unknown key "stackFile"/)
+  t.throws(() => loadConfig({ config_file: '/etc/fb/empty.yaml' }, read), /empty\.yaml: declarative\.stackFiles: expected a non-empty list/)
+  t.throws(() => loadConfig({ config_file: '/etc/fb/prune.yaml' }, read), /prune\.yaml: declarative\.stackFiles\[0\]\.prune: expected true or false/)
+  t.throws(() => loadConfig({ config_file: '/etc/fb/dupid.yaml' }, read), /dupid\.yaml: declarative\.stackFiles\[1\]\.id: "stack:fns" is used by another source/)
+  t.throws(() => loadConfig({ config_file: '/etc/fb/resync.yaml' }, read), /resync\.yaml: declarative\.resync: "soon" is not a duration/)
+  t.throws(() => loadConfig({ config_file: '/etc/fb/ok.yaml', stack_file: 'x.yml' }, read), /stack_file: set it or the config file's declarative\.stackFiles, not both/)
+})

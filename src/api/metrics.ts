@@ -9,6 +9,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 /** one function's replicas and load, as the autoscaler last saw them */
 import type { FunctionReport as FunctionScaleReport } from '../autoscale/autoscaler.ts'
+import type { SourceReport } from '../reconcile/reconciler.ts'
 
 
 export interface ScaleDecisionLabels {
@@ -29,6 +30,10 @@ export interface Metrics {
   /** where the per-function replica and load gauges are read from at scrape time */
   setScaleSource (source: () => Iterable<FunctionScaleReport>): void
   observeScaleDecision (labels: ScaleDecisionLabels): void
+  /** where the declarative sources' reports are read from at scrape time */
+  setReconcileSource (source: () => SourceReport[]): void
+  /** one write of the reconciler (create, update, remove) */
+  observeReconcileAction (labels: { source: string, action: string, ok: boolean }): void
 }
 
 export function createMetrics (): Metrics {
@@ -101,8 +106,43 @@ export function createMetrics (): Metrics {
     labelNames: ['backend', 'operation', 'code'] as const,
     registers: [registry]
   })
+  let reconcileSource: (() => SourceReport[]) | undefined
+  const reconcileGauge = (name: string, help: string, labelNames: readonly string[], fill: (g: Gauge, r: SourceReport) => void): void => {
+    const g: Gauge = new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect () {
+        g.reset()
+        for (const r of reconcileSource?.() ?? []) fill(g, r)
+      }
+    })
+  }
+  reconcileGauge('faas_bridge_reconcile_functions', 'Declared functions per declarative source by state (in-sync, created, updated, removed, failed, conflict, orphaned) on its last pass',
+    ['source', 'state'], (g, r) => {
+      const counts = new Map<string, number>()
+      for (const f of r.functions) counts.set(f.state, (counts.get(f.state) ?? 0) + 1)
+      for (const [state, n] of counts) g.set({ source: r.source, state }, n)
+    })
+  reconcileGauge('faas_bridge_reconcile_problems', 'Entries of a declarative source that could not be applied (bad spec, unknown namespace, unreadable file) on its last pass',
+    ['source'], (g, r) => { g.set({ source: r.source }, r.problems.length) })
+  reconcileGauge('faas_bridge_reconcile_last_pass_timestamp_seconds', 'When the last reconcile pass of a declarative source finished',
+    ['source'], (g, r) => { if (r.lastPass !== undefined) g.set({ source: r.source }, r.lastPass / 1000) })
+  const reconcileActions = new Counter({
+    name: 'faas_bridge_reconcile_actions_total',
+    help: 'Writes of the reconciler by declarative source, action (create, update, remove) and outcome',
+    labelNames: ['source', 'action', 'outcome'] as const,
+    registers: [registry]
+  })
   return {
     registry,
+    setReconcileSource (source) {
+      reconcileSource = source
+    },
+    observeReconcileAction ({ source, action, ok }) {
+      reconcileActions.inc({ source, action, outcome: ok ? 'ok' : 'failed' })
+    },
     setScaleSource (source) {
       scaleSource = source
     },

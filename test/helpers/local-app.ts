@@ -17,6 +17,7 @@ export interface LocalApp {
   app: FastifyInstance
   url: string
   driver: Driver
+  backends: Backends
   stateDir: string
   /** stops app and driver but keeps the state directory (for restart tests) */
   stop (): Promise<void>
@@ -49,5 +50,5 @@ export async function localApp (t: Test, opts: { stateDir?: string, namespaces?:
     await stop()
     if (opts.stateDir === undefined) await rm(stateDir, { recursive: true, force: true })
   })
-  return { app, url, driver, stateDir, stop }
+  return { app, url, driver, backends, stateDir, stop }
 }
