@@ -113,8 +113,9 @@ export function drift (fn: DesiredFunction, status: FunctionStatus): string[] {
   for (const [k, v] of Object.entries(spec.annotations ?? {})) {
     if (status.annotations?.[k] !== v) { out.push('annotations'); break }
   }
-  if (status.limits !== undefined && !sameResources(status.limits, spec.limits)) out.push('limits')
-  if (status.requests !== undefined && !sameResources(status.requests, spec.requests)) out.push('requests')
+  // backends report their defaults (Lambda's memory size): resources are compared only where declared
+  if (spec.limits !== undefined && status.limits !== undefined && !sameResources(status.limits, spec.limits)) out.push('limits')
+  if (spec.requests !== undefined && status.requests !== undefined && !sameResources(status.requests, spec.requests)) out.push('requests')
   if (status.readOnlyRootFilesystem !== undefined && status.readOnlyRootFilesystem !== (spec.readOnlyRootFilesystem ?? false)) out.push('readOnlyRootFilesystem')
   return out
 }
