@@ -9,6 +9,7 @@
  *   Ready, N = 0, scaleToZero 'gateway' → replicas 0, availableReplicas 0 (off until scaled up)
  *   not Ready (deploying, failed)       → replicas N, availableReplicas 0
  */
+import { withFunctionLabel } from '../../src/core/function-label.ts'
 import type { FunctionResources, FunctionStatus } from '../../src/core/types.ts'
 import {
   ANNOTATIONS_ANNOTATION, CONTAINER_NAME, LABELS_ANNOTATION, REQUESTS_ANNOTATION, SECRETS_MOUNT_PATH, type IService
@@ -155,7 +156,7 @@ export function toFunctionStatus (view: ServiceView, namespace: string, name: st
     namespace,
     ...replicaCounts(view, mode),
     createdAt: view.createTime,
-    labels,
+    labels: withFunctionLabel(name, labels),
     annotations
   }
   if (envProcess !== undefined) status.envProcess = envProcess

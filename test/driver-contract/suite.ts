@@ -84,6 +84,7 @@ export function runDriverContract (t: Test, opts: DriverContractOptions): Promis
       t.equal(s.namespace, ns)
       t.equal(s.image, spec('alpha').image, 'image as deployed')
       t.equal(s.labels?.team, 'a', 'labels as deployed')
+      t.equal(s.labels?.faas_function, 'alpha', 'status carries faas_function: NAME, as faas-netes reports it')
       t.equal(s.annotations?.note, 'x', 'annotations as deployed')
       t.equal(s.replicas, 1, 'one replica by default')
       t.ok(s.availableReplicas <= s.replicas, 'available never exceeds desired')
@@ -92,6 +93,7 @@ export function runDriverContract (t: Test, opts: DriverContractOptions): Promis
       const list = await driver.list(ns)
       t.same(list.map((f) => f.name), ['alpha'], 'list shows the function')
       t.equal(list[0]?.availableReplicas, 1)
+      t.equal(list[0]?.labels?.faas_function, 'alpha', 'list carries faas_function: NAME')
     })
 
     await withDriver('deploy twice → CONFLICT', async (t, driver) => {
@@ -145,6 +147,7 @@ export function runDriverContract (t: Test, opts: DriverContractOptions): Promis
       await driver.update({ ...next, labels: { ...(next.labels ?? {}), version: '2' } })
       const s = await driver.status(ns, 'upd')
       t.equal(s.labels?.version, '2', 'new spec visible')
+      t.equal(s.labels?.faas_function, 'upd', 'faas_function still there after an update')
       t.equal(s.replicas, want, 'replica count kept')
       t.equal(s.createdAt, created, 'createdAt kept')
       await waitAvailable(driver, 'upd', want)

@@ -25,7 +25,7 @@ t.test('update makes a new revision and keeps replicas and createdAt', async (t)
   t.not(svc?.latestReadyRevision, rev1, 'a new revision serves')
   const after = await (await s.call('/system/function/upd')).json() as FunctionStatus
   t.equal(after.image, 'example/new:2')
-  t.same(after.labels, { version: '2' })
+  t.same(after.labels, { version: '2', faas_function: 'upd' })
   t.equal(after.replicas, 3, 'replicas kept')
   t.equal(after.createdAt, before.createdAt, 'createdAt kept')
 })
