@@ -12,7 +12,8 @@
 import { withFunctionLabel } from '../../src/core/function-label.ts'
 import type { FunctionResources, FunctionStatus } from '../../src/core/types.ts'
 import {
-  ANNOTATIONS_ANNOTATION, CONTAINER_NAME, LABELS_ANNOTATION, REQUESTS_ANNOTATION, SECRETS_MOUNT_PATH, type IService
+  ANNOTATIONS_ANNOTATION, CONTAINER_NAME, LABELS_ANNOTATION, OWNED_ANNOTATION_PREFIX, REQUESTS_ANNOTATION, SECRETS_MOUNT_PATH,
+  type IService, type KeptMetadata
 } from './mapping.ts'
 import { consoleUrl, FUNCTION_LABEL, lastSegment, NAMESPACE_LABEL, RESERVED_LABELS } from './naming.ts'
 import type { NamespaceTarget, ScaleToZeroMode } from './options.ts'
@@ -66,6 +67,11 @@ export interface ServiceView {
   id: string
   labels: Record<string, string>
   annotations: Record<string, string>
+  /** the revision template's labels and annotations (others' keys are kept on update) */
+  templateLabels: Record<string, string>
+  templateAnnotations: Record<string, string>
+  /** Service.etag: sent back with an update, which Cloud Run refuses if the service changed since */
+  etag: string
   uri: string
   createTime: string
   ready: boolean
@@ -109,6 +115,9 @@ export function normalise (svc: IService): ServiceView {
     id: lastSegment(svc.name ?? ''),
     labels: plainMap(svc.labels),
     annotations: plainMap(svc.annotations),
+    templateLabels: plainMap(svc.template?.labels),
+    templateAnnotations: plainMap(svc.template?.annotations),
+    etag: svc.etag ?? '',
     uri: svc.uri ?? '',
     createTime: toRfc3339(svc.createTime) ?? '0001-01-01T00:00:00Z',
     ready,
@@ -138,6 +147,26 @@ function parseJsonMap (text: string | undefined): Record<string, string> | undef
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? plainMap(v) : undefined
   } catch {
     return undefined
+  }
+}
+
+/**
+ * The labels and annotations of the current service (and its template) that are not the
+ * backend's, for an update to keep. Ours: annotations under faas-bridge/, the reserved labels,
+ * and the labels the last deploy set (the keys of its OpenFaaS label map), so a label the user
+ * drops is dropped on Cloud Run too.
+ */
+export function keptMetadata (view: ServiceView): KeptMetadata {
+  const deployed = new Set(Object.keys(parseJsonMap(view.annotations[LABELS_ANNOTATION]) ?? {}))
+  const labels = (m: Record<string, string>): Record<string, string> =>
+    Object.fromEntries(Object.entries(m).filter(([k]) => !RESERVED_LABELS.has(k) && !deployed.has(k)))
+  const annotations = (m: Record<string, string>): Record<string, string> =>
+    Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith(OWNED_ANNOTATION_PREFIX)))
+  return {
+    labels: labels(view.labels),
+    annotations: annotations(view.annotations),
+    templateLabels: labels(view.templateLabels),
+    templateAnnotations: annotations(view.templateAnnotations)
   }
 }
 
