@@ -22,6 +22,9 @@ import type { NamespaceTarget, ScaleToZeroMode } from './options.ts'
 export const URL_STATUS_ANNOTATION = 'faas-bridge/url'
 export const CONSOLE_STATUS_ANNOTATION = 'faas-bridge/console'
 
+/** label/annotation namespaces Cloud Run v2 rejects on input (service.proto, revision_template.proto) */
+const CLOUD_RUN_NAMESPACES = ['run.googleapis.com', 'cloud.googleapis.com', 'serving.knative.dev', 'autoscaling.knative.dev']
+
 /** google.cloud.run.v2.Condition.State */
 const CONDITION_STATE: Readonly<Record<string, number>> = {
   STATE_UNSPECIFIED: 0, CONDITION_PENDING: 1, CONDITION_RECONCILING: 2, CONDITION_FAILED: 3, CONDITION_SUCCEEDED: 4
@@ -154,14 +157,17 @@ function parseJsonMap (text: string | undefined): Record<string, string> | undef
  * The labels and annotations of the current service (and its template) that are not the
  * backend's, for an update to keep. Ours: annotations under faas-bridge/, the reserved labels,
  * and the labels the last deploy set (the keys of its OpenFaaS label map), so a label the user
- * drops is dropped on Cloud Run too.
+ * drops is dropped on Cloud Run too. Keys in Cloud Run's own namespaces (a v1 client such as
+ * gcloud writes run.googleapis.com/...) are not sent back: v2 rejects them (Service and
+ * RevisionTemplate labels/annotations) and expresses them as fields.
  */
 export function keptMetadata (view: ServiceView): KeptMetadata {
   const deployed = new Set(Object.keys(parseJsonMap(view.annotations[LABELS_ANNOTATION]) ?? {}))
+  const foreign = (k: string): boolean => !CLOUD_RUN_NAMESPACES.some((ns) => k.startsWith(`${ns}/`) || k.includes(`.${ns}/`))
   const labels = (m: Record<string, string>): Record<string, string> =>
-    Object.fromEntries(Object.entries(m).filter(([k]) => !RESERVED_LABELS.has(k) && !deployed.has(k)))
+    Object.fromEntries(Object.entries(m).filter(([k]) => !RESERVED_LABELS.has(k) && !deployed.has(k) && foreign(k)))
   const annotations = (m: Record<string, string>): Record<string, string> =>
-    Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith(OWNED_ANNOTATION_PREFIX)))
+    Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith(OWNED_ANNOTATION_PREFIX) && foreign(k)))
   return {
     labels: labels(view.labels),
     annotations: annotations(view.annotations),

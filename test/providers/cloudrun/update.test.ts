@@ -41,6 +41,8 @@ t.test('regression: an update keeps the annotations and labels other tools wrote
     svc.annotations['ext.example/owner'] = 'team-x'
     svc.labels.costcentre = 'cc-42'
     svc.template.annotations['ext.example/trace'] = 'on'
+    // what a v1 client writes; Cloud Run v2 refuses these keys on input
+    svc.template.annotations['run.googleapis.com/client-name'] = 'gcloud'
     svc.template.labels.costcentre = 'cc-42'
     svc.description = 'set in the console'
   })
@@ -49,6 +51,7 @@ t.test('regression: an update keeps the annotations and labels other tools wrote
   const svc = s.fake.run.serviceById('kept')
   t.equal(svc?.annotations['ext.example/owner'], 'team-x', "another tool's service annotation is kept")
   t.equal(svc?.template.annotations['ext.example/trace'], 'on', "and its template annotation")
+  t.notOk('run.googleapis.com/client-name' in (svc?.template.annotations ?? {}), "Cloud Run's own namespace is not sent back (v2 would refuse the update)")
   t.equal(svc?.labels.costcentre, 'cc-42', 'and its service label')
   t.equal(svc?.template.labels.costcentre, 'cc-42', 'and its template label')
   t.equal(svc?.description, 'set in the console', 'a field faas-bridge does not own is not touched')
