@@ -20,11 +20,16 @@ import {
 } from './naming.ts'
 import { validateOptions, type CloudRunOptions, type NamespaceTarget } from './options.ts'
 import { CloudRunSecretStore } from './secrets.ts'
-import { normalise, toFunctionStatus, type ServiceView } from './status.ts'
+import { keptMetadata, normalise, toFunctionStatus, type ServiceView } from './status.ts'
 
 export type { CloudRunOptions } from './options.ts'
 
 type Deployment = FunctionDeployment & { namespace: string }
+
+/** the Service fields an update writes: everything else on the service (set by others) stays */
+const UPDATE_MASK = ['labels', 'annotations', 'template', 'scaling.min_instance_count', 'ingress', 'traffic']
+/** read-merge-write rounds when the service keeps changing under the update (etag refused) */
+export const UPDATE_ATTEMPTS = 3
 type Operation = { name?: string | null, promise (): Promise<[IService, ...unknown[]]> }
 
 interface CachedUpstream {
@@ -150,21 +155,39 @@ export class CloudRunDriver implements Driver {
     this.logger.info({ function: fn.service, namespace: fn.namespace, service: id }, 'cloudrun: service created')
   }
 
+  /**
+   * Read, merge, write: the service as read keeps the labels and annotations other tools wrote
+   * (keptMetadata), the write names only the fields the backend owns (update mask) and carries the
+   * etag read, so a change made in between is refused (ABORTED → CONFLICT) and the merge is done
+   * again on a fresh read, a bounded number of times.
+   */
   async update (fn: Deployment): Promise<void> {
     this.assertOpen()
-    const { target, id, view } = await this.managed(fn.namespace, fn.service)
-    assertDeployable(fn)
-    await this.assertSecrets(fn)
-    const { min, max } = scaleLabels(fn.labels)
-    // the replica count survives an update (as faas-netes keeps it), within the new min/max labels
-    let minInstances = view.minInstances
-    if (min !== undefined && minInstances < min) minInstances = min
-    if (max !== undefined && minInstances > max) minInstances = max
-    const service = buildService(fn, { target, namespace: fn.namespace, secretPrefix: this.options.secretPrefix, minInstances, now: new Date() })
-    service.name = servicePath(target, id)
-    this.forget(fn.namespace, fn.service)
-    await this.operate(`updating Cloud Run service "${id}"`, async () =>
-      await this.retrying(async (call) => await this.clients.run.updateService({ service }, this.lroCall(call)), false))
+    for (let attempt = 1; ; attempt++) {
+      const { target, id, view } = await this.managed(fn.namespace, fn.service)
+      if (attempt === 1) {
+        assertDeployable(fn)
+        await this.assertSecrets(fn)
+      }
+      const { min, max } = scaleLabels(fn.labels)
+      // the replica count survives an update (as faas-netes keeps it), within the new min/max labels
+      let minInstances = view.minInstances
+      if (min !== undefined && minInstances < min) minInstances = min
+      if (max !== undefined && minInstances > max) minInstances = max
+      const service = buildService(fn, {
+        target, namespace: fn.namespace, secretPrefix: this.options.secretPrefix, minInstances, now: new Date(), keep: keptMetadata(view)
+      })
+      service.name = servicePath(target, id)
+      if (view.etag !== '') service.etag = view.etag
+      this.forget(fn.namespace, fn.service)
+      try {
+        await this.operate(`updating Cloud Run service "${id}"`, async () =>
+          await this.retrying(async (call) => await this.clients.run.updateService({ service, updateMask: { paths: UPDATE_MASK } }, this.lroCall(call)), false))
+        return
+      } catch (err) {
+        if (!isProviderError(err, 'CONFLICT') || attempt >= UPDATE_ATTEMPTS) throw err
+      }
+    }
   }
 
   async remove (namespace: string, name: string): Promise<void> {

@@ -4,11 +4,18 @@
  * allowed cpu/memory values (a clear 400 otherwise), scaling from com.openfaas.scale.min/max,
  * secrets as Secret Manager volumes, traffic 100% to the latest revision. What Cloud Run cannot
  * do (constraints, read-only root filesystem, GPUs through limits) is refused with a 400.
+ * Billing is request-based unless annotation faas-bridge/cloudrun-billing says "instance": Cloud
+ * Run's ResourceRequirements.cpu_idle is "true by default. However, if ResourceRequirements is
+ * set, the caller must explicitly set this field to true", so it is always sent. CPU below 1 gets
+ * what Cloud Run requires for it (configuring/services/cpu): request-based billing, concurrency 1,
+ * the first generation execution environment. The Google-valid labels go on the service and on
+ * the revision template: "Cloud Billing and Cloud Logging only receive labels that are specified
+ * in the spec.template.metadata.labels attribute" (configuring/labels).
  */
 import type { protos } from '@google-cloud/run'
 import { invalid } from '../../src/core/errors.ts'
 import type { FunctionDeployment, FunctionResources } from '../../src/core/types.ts'
-import { googleLabels, secretId } from './naming.ts'
+import { googleLabels, MAX_GOOGLE_LABELS, secretId } from './naming.ts'
 import type { Ingress, NamespaceTarget } from './options.ts'
 
 export type IService = protos.google.cloud.run.v2.IService
@@ -25,6 +32,13 @@ export const ANNOTATIONS_ANNOTATION = 'faas-bridge/annotations'
 export const REQUESTS_ANNOTATION = 'faas-bridge/requests'
 /** revision-template annotation that makes every deploy/update a new revision */
 export const DEPLOYED_AT_ANNOTATION = 'faas-bridge/deployed-at'
+/** every service and template annotation under this prefix is the backend's; others' are kept on update */
+export const OWNED_ANNOTATION_PREFIX = 'faas-bridge/'
+/** user annotation: "request" (default: CPU only during requests, cpuIdle) or "instance" (CPU always allocated) */
+export const BILLING_ANNOTATION = 'faas-bridge/cloudrun-billing'
+export type Billing = 'request' | 'instance'
+/** google.cloud.run.v2.ExecutionEnvironment.EXECUTION_ENVIRONMENT_GEN1 */
+const EXECUTION_ENVIRONMENT_GEN1 = 1
 
 /** google.cloud.run.v2.IngressTraffic */
 export const INGRESS_ENUM: Readonly<Record<Ingress, number>> = {
@@ -122,6 +136,23 @@ export function convertLimits (limits: FunctionResources | undefined): Record<st
   return Object.keys(out).length > 0 ? out : undefined
 }
 
+/** The billing the function asks for (annotation faas-bridge/cloudrun-billing), checked against its CPU. */
+export function billingOf (fn: FunctionDeployment): Billing {
+  const text = fn.annotations?.[BILLING_ANNOTATION]
+  const b = text ?? 'request'
+  if (b !== 'request' && b !== 'instance') throw invalid(`annotation ${BILLING_ANNOTATION} must be "request" or "instance", got "${b}"`)
+  if (b === 'instance' && (cpuOf(fn) ?? DEFAULT_CPU) < 1) {
+    throw invalid(`limits.cpu "${fn.limits?.cpu ?? ''}" is below 1, which Cloud Run allows only with request-based billing (annotation ${BILLING_ANNOTATION} is "instance")`)
+  }
+  return b
+}
+
+/** limits.cpu as a number of CPUs (undefined when unset; convertLimits has checked it). */
+function cpuOf (fn: FunctionDeployment): number | undefined {
+  const text = fn.limits?.cpu
+  return text === undefined || text === '' ? undefined : parseCpu(text)
+}
+
 function wholeLabel (labels: Record<string, string> | undefined, key: string): number | undefined {
   const raw = labels?.[key]
   if (raw === undefined) return undefined
@@ -153,7 +184,20 @@ export function assertDeployable (fn: FunctionDeployment): void {
     if (RESERVED_ENV.has(name)) throw invalid(`environment variable ${name} is reserved by Cloud Run and cannot be set`)
   }
   convertLimits(fn.limits)
+  billingOf(fn)
   scaleLabels(fn.labels)
+}
+
+/**
+ * What an update keeps of the service as it is: the labels and annotations (service and template)
+ * that other tools wrote. Service.annotations "may be set by external tools ... and should be
+ * preserved when modifying objects".
+ */
+export interface KeptMetadata {
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  templateLabels: Record<string, string>
+  templateAnnotations: Record<string, string>
 }
 
 export interface ServiceContext {
@@ -163,6 +207,8 @@ export interface ServiceContext {
   /** service-level scaling.minInstanceCount */
   minInstances: number
   now: Date
+  /** on update: the keys of the current service that are not the backend's */
+  keep?: KeptMetadata
 }
 
 /** The whole Service resource for createService/updateService (no name: it is in the request). */
@@ -183,27 +229,36 @@ export function buildService (fn: FunctionDeployment, ctx: ServiceContext): ISer
     secret: { secret: secretId(ctx.secretPrefix, namespace, s), items: [{ path: s, version: 'latest' }] }
   }))
   const volumeMounts = secrets.map((s, i) => ({ name: `secret-${i}`, mountPath: `${SECRETS_MOUNT_PATH}/${s}` }))
+  const keep = ctx.keep
   const annotations: Record<string, string> = {
+    ...keep?.annotations,
     [LABELS_ANNOTATION]: JSON.stringify(fn.labels ?? {}),
     [ANNOTATIONS_ANNOTATION]: JSON.stringify(fn.annotations ?? {})
   }
   if (fn.requests !== undefined) annotations[REQUESTS_ANNOTATION] = JSON.stringify(fn.requests)
+  const labels = (kept: Record<string, string> | undefined): Record<string, string> => ({
+    ...kept,
+    ...googleLabels(namespace, fn.service, fn.labels, MAX_GOOGLE_LABELS - Object.keys(kept ?? {}).length)
+  })
+  const subCpu = (cpuOf(fn) ?? DEFAULT_CPU) < 1
   const template: NonNullable<IService['template']> = {
-    annotations: { [DEPLOYED_AT_ANNOTATION]: ctx.now.toISOString() },
+    labels: labels(keep?.templateLabels),
+    annotations: { ...keep?.templateAnnotations, [DEPLOYED_AT_ANNOTATION]: ctx.now.toISOString() },
     containers: [{
       name: CONTAINER_NAME,
       image: fn.image,
       ports: [{ name: 'http1', containerPort: CONTAINER_PORT }],
       env,
-      ...(limits !== undefined ? { resources: { limits } } : {}),
+      resources: { ...(limits !== undefined ? { limits } : {}), cpuIdle: billingOf(fn) === 'request' },
       ...(volumeMounts.length > 0 ? { volumeMounts } : {})
     }],
+    ...(subCpu ? { maxInstanceRequestConcurrency: 1, executionEnvironment: EXECUTION_ENVIRONMENT_GEN1 } : {}),
     ...(volumes.length > 0 ? { volumes } : {}),
     ...(max !== undefined ? { scaling: { maxInstanceCount: max } } : {}),
     ...(target.serviceAccount !== undefined ? { serviceAccount: target.serviceAccount } : {})
   }
   return {
-    labels: googleLabels(namespace, fn.service, fn.labels),
+    labels: labels(keep?.labels),
     annotations,
     ingress: INGRESS_ENUM[target.ingress],
     scaling: { minInstanceCount: ctx.minInstances },

@@ -75,14 +75,14 @@ export function isGoogleLabel (key: string, value: string): boolean {
 
 /**
  * The Google labels of a function: ours, plus every OpenFaaS label that satisfies Google's rules
- * (up to Google's 64). The full OpenFaaS label map always travels in an annotation, so labels such
+ * (up to `max`, Google's 64 less the labels other tools set). The full OpenFaaS label map always travels in an annotation, so labels such
  * as com.openfaas.scale.min — which no Google label can hold — round-trip unchanged.
  */
-export function googleLabels (namespace: string, name: string, labels: Record<string, string> | undefined): Record<string, string> {
+export function googleLabels (namespace: string, name: string, labels: Record<string, string> | undefined, max = MAX_GOOGLE_LABELS): Record<string, string> {
   const out: Record<string, string> = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [NAMESPACE_LABEL]: namespace, [FUNCTION_LABEL]: name }
   let n = Object.keys(out).length
   for (const [k, v] of Object.entries(labels ?? {})) {
-    if (n >= MAX_GOOGLE_LABELS) break
+    if (n >= max) break
     if (RESERVED_LABELS.has(k) || !isGoogleLabel(k, v)) continue
     out[k] = v
     n++

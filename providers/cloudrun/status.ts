@@ -9,9 +9,11 @@
  *   Ready, N = 0, scaleToZero 'gateway' → replicas 0, availableReplicas 0 (off until scaled up)
  *   not Ready (deploying, failed)       → replicas N, availableReplicas 0
  */
+import { withFunctionLabel } from '../../src/core/function-label.ts'
 import type { FunctionResources, FunctionStatus } from '../../src/core/types.ts'
 import {
-  ANNOTATIONS_ANNOTATION, CONTAINER_NAME, LABELS_ANNOTATION, REQUESTS_ANNOTATION, SECRETS_MOUNT_PATH, type IService
+  ANNOTATIONS_ANNOTATION, CONTAINER_NAME, LABELS_ANNOTATION, OWNED_ANNOTATION_PREFIX, REQUESTS_ANNOTATION, SECRETS_MOUNT_PATH,
+  type IService, type KeptMetadata
 } from './mapping.ts'
 import { consoleUrl, FUNCTION_LABEL, lastSegment, NAMESPACE_LABEL, RESERVED_LABELS } from './naming.ts'
 import type { NamespaceTarget, ScaleToZeroMode } from './options.ts'
@@ -19,6 +21,9 @@ import type { NamespaceTarget, ScaleToZeroMode } from './options.ts'
 /** Status annotations added to every FunctionStatus (not stored on the service). */
 export const URL_STATUS_ANNOTATION = 'faas-bridge/url'
 export const CONSOLE_STATUS_ANNOTATION = 'faas-bridge/console'
+
+/** label/annotation namespaces Cloud Run v2 rejects on input (service.proto, revision_template.proto) */
+const CLOUD_RUN_NAMESPACES = ['run.googleapis.com', 'cloud.googleapis.com', 'serving.knative.dev', 'autoscaling.knative.dev']
 
 /** google.cloud.run.v2.Condition.State */
 const CONDITION_STATE: Readonly<Record<string, number>> = {
@@ -65,6 +70,11 @@ export interface ServiceView {
   id: string
   labels: Record<string, string>
   annotations: Record<string, string>
+  /** the revision template's labels and annotations (others' keys are kept on update) */
+  templateLabels: Record<string, string>
+  templateAnnotations: Record<string, string>
+  /** Service.etag: sent back with an update, which Cloud Run refuses if the service changed since */
+  etag: string
   uri: string
   createTime: string
   ready: boolean
@@ -108,6 +118,9 @@ export function normalise (svc: IService): ServiceView {
     id: lastSegment(svc.name ?? ''),
     labels: plainMap(svc.labels),
     annotations: plainMap(svc.annotations),
+    templateLabels: plainMap(svc.template?.labels),
+    templateAnnotations: plainMap(svc.template?.annotations),
+    etag: svc.etag ?? '',
     uri: svc.uri ?? '',
     createTime: toRfc3339(svc.createTime) ?? '0001-01-01T00:00:00Z',
     ready,
@@ -140,6 +153,29 @@ function parseJsonMap (text: string | undefined): Record<string, string> | undef
   }
 }
 
+/**
+ * The labels and annotations of the current service (and its template) that are not the
+ * backend's, for an update to keep. Ours: annotations under faas-bridge/, the reserved labels,
+ * and the labels the last deploy set (the keys of its OpenFaaS label map), so a label the user
+ * drops is dropped on Cloud Run too. Keys in Cloud Run's own namespaces (a v1 client such as
+ * gcloud writes run.googleapis.com/...) are not sent back: v2 rejects them (Service and
+ * RevisionTemplate labels/annotations) and expresses them as fields.
+ */
+export function keptMetadata (view: ServiceView): KeptMetadata {
+  const deployed = new Set(Object.keys(parseJsonMap(view.annotations[LABELS_ANNOTATION]) ?? {}))
+  const foreign = (k: string): boolean => !CLOUD_RUN_NAMESPACES.some((ns) => k.startsWith(`${ns}/`) || k.includes(`.${ns}/`))
+  const labels = (m: Record<string, string>): Record<string, string> =>
+    Object.fromEntries(Object.entries(m).filter(([k]) => !RESERVED_LABELS.has(k) && !deployed.has(k) && foreign(k)))
+  const annotations = (m: Record<string, string>): Record<string, string> =>
+    Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith(OWNED_ANNOTATION_PREFIX) && foreign(k)))
+  return {
+    labels: labels(view.labels),
+    annotations: annotations(view.annotations),
+    templateLabels: labels(view.templateLabels),
+    templateAnnotations: annotations(view.templateAnnotations)
+  }
+}
+
 export function toFunctionStatus (view: ServiceView, namespace: string, name: string, target: NamespaceTarget, mode: ScaleToZeroMode): FunctionStatus {
   const envVars = { ...view.env }
   const envProcess = envVars.fprocess
@@ -155,7 +191,7 @@ export function toFunctionStatus (view: ServiceView, namespace: string, name: st
     namespace,
     ...replicaCounts(view, mode),
     createdAt: view.createTime,
-    labels,
+    labels: withFunctionLabel(name, labels),
     annotations
   }
   if (envProcess !== undefined) status.envProcess = envProcess

@@ -8,6 +8,7 @@
  * last restart's reason, and why a container waits.
  */
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
+import { withFunctionLabel } from '../../src/core/function-label.ts'
 import type { FunctionStatus } from '../../src/core/types.ts'
 import { readResources, rfc3339 } from './common/function-spec.ts'
 import type { Label } from './common/secrets.ts'
@@ -80,7 +81,7 @@ export function toFunctionStatus (dep: V1Deployment, pods: readonly V1Pod[], man
   if (Object.keys(envVars).length > 0) status.envVars = envVars
   const labels = { ...(template?.metadata?.labels ?? {}) }
   delete labels[managedBy.key]
-  status.labels = labels
+  status.labels = withFunctionLabel(status.name, labels)
   const annotations: Record<string, string> = {}
   for (const [k, v] of Object.entries(template?.metadata?.annotations ?? {})) if (!k.startsWith(ANNOTATION_PREFIX)) annotations[k] = v
   status.annotations = { ...annotations, ...podAnnotations(pods) }

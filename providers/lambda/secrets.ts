@@ -2,7 +2,11 @@
  * Secrets in AWS Secrets Manager: OpenFaaS secret NAME in namespace NS is the secret
  * `<namespace secretsPrefix>NAME` (default "openfaas/NS/NAME"), tagged faas-bridge:managed.
  * Values go in as SecretString when they are UTF-8, else SecretBinary. list returns names only;
- * remove deletes at once (no recovery window), so the name can be used again.
+ * remove deletes at once (no recovery window), so the name can be used again. Update and remove
+ * act only on a secret this backend created (the managed tag) and that exists: they look it up
+ * first (DescribeSecret), since PutSecretValue and DeleteSecret work on any secret under the
+ * prefix, and a forced DeleteSecret of a nonexistent secret succeeds ("does not return
+ * ResourceNotFoundException"), so its answer alone can never be the 404 faas-cli expects.
  * Functions cannot mount files on Lambda: a deployed function gets the ARNs of its secrets in
  * env FAAS_BRIDGE_SECRETS and reads the values itself (docs/backends/lambda.md).
  */
@@ -11,7 +15,7 @@ import {
   type SecretsManagerClient
 } from '@aws-sdk/client-secrets-manager'
 import type { SecretInput, SecretStore } from '../../src/core/driver.ts'
-import { invalid, isProviderError } from '../../src/core/errors.ts'
+import { invalid, isProviderError, notFound } from '../../src/core/errors.ts'
 import type { SecretInfo } from '../../src/core/types.ts'
 import { withRetry } from './aws-errors.ts'
 import { TAG_MANAGED, TAG_NAMESPACE } from './naming.ts'
@@ -77,18 +81,38 @@ export class LambdaSecretStore implements SecretStore {
     }), { abortSignal: signal }))
   }
 
+  /**
+   * The ARN of the namespace's secret NAME when faas-bridge manages it; NOT_FOUND when it does not
+   * exist, is scheduled for deletion, or is someone else's (no managed tag): not among ours.
+   */
+  private async managedArn (namespace: string, name: string): Promise<string> {
+    const { client, prefix } = this.s.scope(namespace)
+    const missing = notFound(`secret "${name}" not found in namespace "${namespace}"`)
+    let d
+    try {
+      d = await this.call('DescribeSecret', (signal) => client.send(new DescribeSecretCommand({ SecretId: prefix + name }), { abortSignal: signal }), true)
+    } catch (err) {
+      throw isProviderError(err, 'NOT_FOUND') ? missing : err
+    }
+    const managed = (d.Tags ?? []).some((t) => t.Key === TAG_MANAGED && t.Value === 'true')
+    if (!managed || d.DeletedDate !== undefined) throw missing
+    return d.ARN ?? prefix + name
+  }
+
   async update (secret: SecretInput): Promise<void> {
-    const { client, prefix } = this.s.scope(secret.namespace)
+    const { client } = this.s.scope(secret.namespace)
+    const arn = await this.managedArn(secret.namespace, secret.name)
     await this.call('PutSecretValue', (signal) => client.send(new PutSecretValueCommand({
-      SecretId: prefix + secret.name,
+      SecretId: arn,
       ...value(secret.value)
     }), { abortSignal: signal }))
   }
 
   async remove (namespace: string, name: string): Promise<void> {
-    const { client, prefix } = this.s.scope(namespace)
+    const { client } = this.s.scope(namespace)
+    const arn = await this.managedArn(namespace, name)
     await this.call('DeleteSecret', (signal) => client.send(new DeleteSecretCommand({
-      SecretId: prefix + name,
+      SecretId: arn,
       ForceDeleteWithoutRecovery: true
     }), { abortSignal: signal }))
   }

@@ -5,6 +5,7 @@
  * not 0), else 0 (Pending, Failed, or scaled to zero).
  */
 import type { GetFunctionCommandOutput } from '@aws-sdk/client-lambda'
+import { withFunctionLabel } from '../../src/core/function-label.ts'
 import type { FunctionStatus } from '../../src/core/types.ts'
 import { FPROCESS_ENV, labelsAndAnnotations, SECRETS_ENV } from './mapping.ts'
 import { TAG_CREATED_AT, TAG_MANAGED, TAG_NAME, TAG_NAMESPACE, TAG_REPLICAS } from './naming.ts'
@@ -60,7 +61,7 @@ export function toStatus (fn: LambdaFunction, namespace: string, name: string): 
   if (Object.keys(envVars).length > 0) status.envVars = envVars
   const secrets = secretNames(env)
   if (secrets !== undefined) status.secrets = secrets
-  if (Object.keys(labels).length > 0) status.labels = labels
+  status.labels = withFunctionLabel(name, labels)
   if (Object.keys(annotations).length > 0) status.annotations = annotations
   if (config.MemorySize !== undefined) status.limits = { memory: `${config.MemorySize}Mi` }
   return status

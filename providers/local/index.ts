@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
 import { backendError, conflict, invalid, notFound, unavailable } from '../../src/core/errors.ts'
+import { withFunctionLabel } from '../../src/core/function-label.ts'
 import type { FunctionStatus, LogMessage } from '../../src/core/types.ts'
 import { ensureDir, writeFileAtomic } from './atomic-file.ts'
 import { buildRunSpec, validateSpec, type RunSpec } from './function-env.ts'
@@ -318,7 +319,7 @@ export class LocalDriver implements Driver {
     if (spec.envVars !== undefined) status.envVars = { ...spec.envVars }
     if (spec.constraints !== undefined) status.constraints = [...spec.constraints]
     if (spec.secrets !== undefined) status.secrets = [...spec.secrets]
-    if (spec.labels !== undefined) status.labels = { ...spec.labels }
+    status.labels = withFunctionLabel(spec.service, spec.labels)
     if (spec.annotations !== undefined) status.annotations = { ...spec.annotations }
     if (spec.limits !== undefined) status.limits = { ...spec.limits }
     if (spec.requests !== undefined) status.requests = { ...spec.requests }

@@ -2,7 +2,10 @@
  * Secrets: the SecretStore (stateDir/secrets/<namespace>/<name>, raw bytes, files 0600 in 0700
  * directories) and the per-function secret directories (stateDir/mounts/<namespace>/<function>/)
  * that functions read, bind-mounted on /var/openfaas/secrets or announced in secret_mount_path.
- * Values are never logged.
+ * Values are never logged. Every secret in stateDir/secrets was created through this store: the
+ * directory is the backend's private state (0700), not a store other tools share, so there is no
+ * "secret the provider did not create" to guard against here (unlike Kubernetes, Secrets Manager
+ * or Secret Manager, where the managed label or tag tells them apart).
  */
 import { readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'

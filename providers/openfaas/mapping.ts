@@ -5,6 +5,7 @@
  * remote reports them (Go omits 0, so a missing count is 0).
  */
 import { badGateway } from '../../src/core/errors.ts'
+import { withFunctionLabel } from '../../src/core/function-label.ts'
 import type { FunctionDeployment, FunctionResources, FunctionStatus, LogMessage, SecretInfo } from '../../src/core/types.ts'
 
 /** Go's zero time.Time, what a Go remote sends when it has no creation time. */
@@ -59,8 +60,8 @@ export function fromRemoteStatus (raw: unknown, localNamespace: string, what: st
   if (constraints !== undefined) s.constraints = constraints
   const secrets = stringList(raw.secrets)
   if (secrets !== undefined) s.secrets = secrets
-  const labels = stringMap(raw.labels)
-  if (labels !== undefined) s.labels = labels
+  // faas-netes reports faas_function itself, other remotes may not: ours always carries it (once)
+  s.labels = withFunctionLabel(raw.name, stringMap(raw.labels))
   const annotations = stringMap(raw.annotations)
   if (annotations !== undefined) s.annotations = annotations
   const limits = resources(raw.limits)

@@ -15,6 +15,7 @@
  * create their TaskRuns.
  */
 import type { V1ConfigMap, V1EnvVar, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node'
+import { withFunctionLabel } from '../../src/core/function-label.ts'
 import type { FunctionDeployment, FunctionStatus } from '../../src/core/types.ts'
 import {
   ANNOTATION_PREFIX, DOCKER_CONFIG_TYPES, FUNCTION_LABEL, nodeSelector, readResources, resourceList, rfc3339,
@@ -216,7 +217,7 @@ export function toFunctionStatus (task: Task, managedBy: Label, extra: Record<st
   if (Object.keys(envVars).length > 0) status.envVars = envVars
   const labels = { ...(task.metadata?.labels ?? {}) }
   delete labels[managedBy.key]
-  status.labels = labels
+  status.labels = withFunctionLabel(status.name, labels)
   const annotations: Record<string, string> = {}
   for (const [k, v] of Object.entries(task.metadata?.annotations ?? {})) if (!k.startsWith(ANNOTATION_PREFIX)) annotations[k] = v
   status.annotations = { ...annotations, ...extra }

@@ -5,6 +5,7 @@
  */
 import { checkScaleLabels } from '../autoscale/labels.ts'
 import { invalid } from './errors.ts'
+import { withoutFunctionLabel } from './function-label.ts'
 import { assertDns1123 } from './names.ts'
 import type { FunctionDeployment, FunctionNamespace, Secret } from './types.ts'
 
@@ -33,6 +34,10 @@ export function normaliseDeployment (body: FunctionDeployment): FunctionDeployme
   assertDns1123('service', body.service)
   if (body.image.trim() === '') throw invalid('image is required')
   const fn = pick(body, DEPLOYMENT_KEYS)
+  // faas_function is the provider's (its value is always the name): a status fed back as a
+  // deployment (faas-cli, an exported stack.yml, the dashboard) must not store it as a user label
+  const labels = withoutFunctionLabel(fn.labels)
+  if (labels !== undefined) fn.labels = labels
   // com.openfaas.scale.*: each value checked, so the autoscaler never meets a bad one
   checkScaleLabels(fn.labels)
   for (const secret of fn.secrets ?? []) assertSecretName(secret)

@@ -6,6 +6,8 @@
  *
  * deploy → status → list → scale (truthful replica counts) → update → logs → secrets → remove,
  * and the error cases (CONFLICT, NOT_FOUND, INVALID). Every wait is bounded (eventually()).
+ * A backend whose platform can hold secrets it did not create implements createForeignSecret, and
+ * the suite checks that such a secret is never listed, changed or deleted.
  */
 import type { Test } from 'tap'
 import type { Driver } from '../../src/core/driver.ts'
@@ -13,11 +15,29 @@ import type { FunctionDeployment, LogMessage } from '../../src/core/types.ts'
 import { check, eventually } from './eventually.ts'
 import { invokeUpstream } from './invoke.ts'
 
+/**
+ * Writes secret `name` with `value` straight into the backend's fake (never through the driver),
+ * as another tool would: where the driver would keep namespace `ns`'s secret of that name, but
+ * without the mark (label, tag) the backend puts on the secrets it creates. Resolves to a reader
+ * of that secret's value as the fake holds it then (undefined once it is gone).
+ */
+export type CreateForeignSecret = (ns: string, name: string, value: string) => Promise<() => Promise<string | undefined>>
+
+export interface MadeDriver {
+  driver: Driver
+  cleanup: () => Promise<void>
+  /**
+   * Omit where every secret in the backend's store is its own (local: its private state
+   * directory; a federated remote: the remote decides which secrets are its own).
+   */
+  createForeignSecret?: CreateForeignSecret
+}
+
 export interface DriverContractOptions {
   /** shown in test names */
   name: string
   /** a fresh driver (over a fresh fake) per subtest; cleanup closes it and the fake */
-  makeDriver: () => Promise<{ driver: Driver, cleanup: () => Promise<void> }>
+  makeDriver: () => Promise<MadeDriver>
   /** the namespace the driver serves */
   namespace: string
   /** a deployable spec for this backend (local needs a command, cloud backends an image) */
@@ -60,11 +80,11 @@ export function runDriverContract (t: Test, opts: DriverContractOptions): Promis
   const caps = opts.capabilities ?? {}
   const spec = (name: string): FunctionDeployment & { namespace: string } => ({ ...opts.functionSpec(name), service: name, namespace: ns })
 
-  const withDriverOn = (parent: Test, name: string, body: (t: Test, driver: Driver) => Promise<void>): Promise<void> =>
+  const withDriverOn = (parent: Test, name: string, body: (t: Test, driver: Driver, made: MadeDriver) => Promise<void>): Promise<void> =>
     parent.test(name, async (t) => {
-      const { driver, cleanup } = await opts.makeDriver()
-      t.teardown(cleanup)
-      await body(t, driver)
+      const made = await opts.makeDriver()
+      t.teardown(made.cleanup)
+      await body(t, made.driver, made)
     }).then(() => {})
 
   const waitAvailable = async (driver: Driver, name: string, n: number): Promise<void> => {
@@ -75,7 +95,7 @@ export function runDriverContract (t: Test, opts: DriverContractOptions): Promis
   }
 
   return t.test(`driver contract: ${opts.name}`, async (t) => {
-    const withDriver = (name: string, body: (t: Test, driver: Driver) => Promise<void>): Promise<void> => withDriverOn(t, name, body)
+    const withDriver = (name: string, body: (t: Test, driver: Driver, made: MadeDriver) => Promise<void>): Promise<void> => withDriverOn(t, name, body)
     await withDriver('deploy → status → list', async (t, driver) => {
       t.same(await driver.list(ns), [], 'list is [] when there are no functions')
       await driver.deploy({ ...spec('alpha'), labels: { team: 'a' }, annotations: { note: 'x' }, envVars: { ...spec('alpha').envVars, extra: '1' } })
@@ -84,6 +104,7 @@ export function runDriverContract (t: Test, opts: DriverContractOptions): Promis
       t.equal(s.namespace, ns)
       t.equal(s.image, spec('alpha').image, 'image as deployed')
       t.equal(s.labels?.team, 'a', 'labels as deployed')
+      t.equal(s.labels?.faas_function, 'alpha', 'status carries faas_function: NAME, as faas-netes reports it')
       t.equal(s.annotations?.note, 'x', 'annotations as deployed')
       t.equal(s.replicas, 1, 'one replica by default')
       t.ok(s.availableReplicas <= s.replicas, 'available never exceeds desired')
@@ -92,6 +113,7 @@ export function runDriverContract (t: Test, opts: DriverContractOptions): Promis
       const list = await driver.list(ns)
       t.same(list.map((f) => f.name), ['alpha'], 'list shows the function')
       t.equal(list[0]?.availableReplicas, 1)
+      t.equal(list[0]?.labels?.faas_function, 'alpha', 'list carries faas_function: NAME')
     })
 
     await withDriver('deploy twice → CONFLICT', async (t, driver) => {
@@ -145,6 +167,7 @@ export function runDriverContract (t: Test, opts: DriverContractOptions): Promis
       await driver.update({ ...next, labels: { ...(next.labels ?? {}), version: '2' } })
       const s = await driver.status(ns, 'upd')
       t.equal(s.labels?.version, '2', 'new spec visible')
+      t.equal(s.labels?.faas_function, 'upd', 'faas_function still there after an update')
       t.equal(s.replicas, want, 'replica count kept')
       t.equal(s.createdAt, created, 'createdAt kept')
       await waitAvailable(driver, 'upd', want)
@@ -215,6 +238,21 @@ export function runDriverContract (t: Test, opts: DriverContractOptions): Promis
       t.same((await driver.status(ns, 'needs')).secrets, ['s1'], 'secrets as deployed')
       await store.remove(ns, 's1')
       t.same(await store.list(ns), [], 'removed')
+    })
+
+    await withDriver('secrets the backend did not create are not its own', async (t, driver, made) => {
+      const store = driver.secrets
+      if (store === undefined || !hasSecrets || made.createForeignSecret === undefined) {
+        t.pass('every secret in this backend\'s store is its own')
+        return
+      }
+      const current = await made.createForeignSecret(ns, 'foreign', 'theirs')
+      t.same(await store.list(ns), [], 'not listed')
+      await t.rejects(store.update({ name: 'foreign', namespace: ns, value: Buffer.from('mine') }), { code: 'NOT_FOUND' }, 'update → NOT_FOUND')
+      await t.rejects(store.remove(ns, 'foreign'), { code: 'NOT_FOUND' }, 'remove → NOT_FOUND')
+      await t.rejects(store.create({ name: 'foreign', namespace: ns, value: Buffer.from('mine') }), { code: 'CONFLICT' }, 'create over it → CONFLICT')
+      t.equal(await current(), 'theirs', 'unchanged on the platform')
+      t.same(await store.list(ns), [], 'still not listed')
     })
 
     await withDriver('remove', async (t, driver) => {

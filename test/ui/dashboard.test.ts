@@ -178,6 +178,7 @@ t.test('the dashboard in a real browser', async (t) => {
   await t.test('edit env vars, labels and annotations and redeploy', async (t) => {
     await page.getByText('Edit and redeploy').click()
     t.equal(await page.locator('#edit-env').inputValue(), 'greeting=hi', 'the form starts from the deployed values')
+    t.notMatch(await page.locator('#edit-labels').inputValue(), /faas_function/, "the provider's faas_function label is not offered as a user label")
     await page.locator('#edit-env').fill('greeting=hello\ncolour=blue')
     await page.locator('#edit-labels').fill('team=web')
     await page.locator('#edit-annotations').fill('topic=orders')
@@ -211,6 +212,7 @@ t.test('the dashboard in a real browser', async (t) => {
       image: 'ghcr.io/acme/echo:1', namespace: 'openfaas-fn', fprocess: 'cat',
       environment: { greeting: 'hello', colour: 'blue' }, labels: { team: 'web' }, annotations: { topic: 'orders' }
     })
+    t.same(stack.functions.echo?.labels, { team: 'web' }, 'faas_function (every status carries it) is not exported as a user label')
     t.match(stack.functions.nightly, { image: 'ghcr.io/acme/nightly:2', namespace: 'staging-fn' })
 
     await page.getByLabel('Namespace').selectOption('staging-fn')

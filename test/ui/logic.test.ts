@@ -59,8 +59,8 @@ t.test('stack.yml parses back to the deployed values', async (t) => {
   const env = Object.fromEntries(awkward.map((v, i) => [`K${i}`, v]))
   const labels = Object.fromEntries(awkward.filter((v) => v !== '').map((v, i) => [v, String(i)]))
   const functions = [
-    fn({ name: 'echo', envProcess: 'cat "$x" | tr a-z A-Z', envVars: env, labels, annotations: { topic: 'orders', 'faas-bridge.dev/pods': 'echo-1 (Running)', 'faas-bridge/console': 'https://console.example/x' }, secrets: ['api-token', 'db.password'], constraints: ['node.platform.os == linux'], limits: { memory: '128Mi', cpu: '500m' }, requests: { memory: '64Mi' }, readOnlyRootFilesystem: true }),
-    fn({ name: 'yes', namespace: 'staging-fn', image: 'ghcr.io/acme/yes:latest' }),
+    fn({ name: 'echo', envProcess: 'cat "$x" | tr a-z A-Z', envVars: env, labels: { ...labels, faas_function: 'echo' }, annotations: { topic: 'orders', 'faas-bridge.dev/pods': 'echo-1 (Running)', 'faas-bridge/console': 'https://console.example/x' }, secrets: ['api-token', 'db.password'], constraints: ['node.platform.os == linux'], limits: { memory: '128Mi', cpu: '500m' }, requests: { memory: '64Mi' }, readOnlyRootFilesystem: true }),
+    fn({ name: 'yes', namespace: 'staging-fn', image: 'ghcr.io/acme/yes:latest', labels: { faas_function: 'yes' } }),
     fn({ name: 'echo', namespace: 'staging-fn' })
   ]
   const { yaml, skipped } = toStackYaml(functions, 'http://127.0.0.1:8080')
@@ -71,7 +71,7 @@ t.test('stack.yml parses back to the deployed values', async (t) => {
   t.same(skipped.map((f) => `${f.name}.${f.namespace}`), ['echo.staging-fn'], 'a name taken in another namespace is reported, not silently merged')
   const echo = stack.functions.echo
   t.same(echo.environment, env)
-  t.same(echo.labels, labels)
+  t.same(echo.labels, labels, "the provider's faas_function label is not exported as a user label")
   t.same(echo.annotations, { topic: 'orders' }, "the backend's status annotations are not exported")
   t.equal(echo.fprocess, 'cat "$x" | tr a-z A-Z')
   t.same(echo.secrets, ['api-token', 'db.password'])

@@ -10,6 +10,14 @@ const STATUS_KEYS = new Set(['faas-bridge/url', 'faas-bridge/console'])
 /** an annotation the backend reports about the running function, not one the user deployed */
 export const isStatusAnnotation = (k: string): boolean => k.startsWith('faas-bridge.dev/') || STATUS_KEYS.has(k)
 
+/**
+ * The labels the user deployed: every status carries faas_function = NAME (the provider's label,
+ * src/core/function-label.ts), which is never sent back as a user label (edit, stack.yml export).
+ */
+export function userLabels (labels: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => k !== 'faas_function'))
+}
+
 export interface Detail { key: string, label: string, value: string, href?: string }
 
 export function backendDetails (fn: FunctionStatus): Detail[] {

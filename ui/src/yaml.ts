@@ -3,7 +3,7 @@
  * double-quoted YAML scalar (JSON string syntax is valid YAML), so no value can change meaning.
  */
 import type { FunctionStatus } from './api.ts'
-import { isStatusAnnotation } from './status.ts'
+import { isStatusAnnotation, userLabels } from './status.ts'
 
 const str = (s: string): string => JSON.stringify(s)
 const key = (k: string): string => (/^[A-Za-z_][A-Za-z0-9_.\/-]*$/.test(k) && !/^(true|false|null|yes|no|on|off|y|n|~)$/i.test(k) ? k : str(k))
@@ -34,7 +34,7 @@ export function toStackYaml (functions: FunctionStatus[], gateway: string): Stac
     const i = '    '
     fnLines.push(`  ${key(fn.name)}:`, `${i}image: ${str(fn.image)}`, `${i}namespace: ${str(fn.namespace)}`)
     if (fn.envProcess !== undefined && fn.envProcess !== '') fnLines.push(`${i}fprocess: ${str(fn.envProcess)}`)
-    fnLines.push(...map(i, 'environment', fn.envVars), ...map(i, 'labels', fn.labels), ...map(i, 'annotations', annotations))
+    fnLines.push(...map(i, 'environment', fn.envVars), ...map(i, 'labels', userLabels(fn.labels)), ...map(i, 'annotations', annotations))
     fnLines.push(...list(i, 'secrets', fn.secrets), ...list(i, 'constraints', fn.constraints))
     for (const res of ['limits', 'requests'] as const) {
       const r = fn[res]

@@ -5,9 +5,10 @@
  * annotations without faas-bridge's own keys, and RFC3339 times as Kubernetes writes them. Pure.
  */
 import { invalid } from '../../../src/core/errors.ts'
+import { FUNCTION_LABEL } from '../../../src/core/function-label.ts'
 import type { FunctionDeployment, FunctionResources } from '../../../src/core/types.ts'
 
-export const FUNCTION_LABEL = 'faas_function'
+export { FUNCTION_LABEL } from '../../../src/core/function-label.ts'
 export const SECRETS_MOUNT_PATH = '/var/openfaas/secrets'
 export const SCALE_MIN_LABEL = 'com.openfaas.scale.min'
 /** faas-bridge's own keys on status annotations and pod templates */

@@ -96,6 +96,8 @@ export interface FakeSecret {
   string?: string
   binary?: string
   created: number
+  /** when DeleteSecret without ForceDeleteWithoutRecovery scheduled it for deletion (epoch seconds) */
+  deletedDate?: number
 }
 
 export interface Fault {

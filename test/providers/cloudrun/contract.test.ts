@@ -8,7 +8,7 @@ import { runDriverContract } from '../../driver-contract/suite.ts'
 import { startFakeGoogle, STARTUP_LINE } from '../../fakes/cloudrun/index.ts'
 import { startFunctionServer } from '../../fakes/cloudrun/function-server.ts'
 import { createDriver } from '../../../providers/cloudrun/index.ts'
-import { driverOptions, FakeTokens, IMAGE, NS } from './helpers.ts'
+import { driverOptions, FakeTokens, IMAGE, NS, PROJECT } from './helpers.ts'
 
 const silent = { info () {}, warn () {}, error () {}, debug () {}, child () { return silent } }
 
@@ -25,6 +25,12 @@ for (const mode of ['native', 'gateway'] as const) {
         { logger: silent, namespaces: [NS], execTimeoutMs: 5000 })
       return {
         driver,
+        // Secret Manager secret with the id the driver would use, labelled by someone else
+        createForeignSecret: async (ns, name, value) => {
+          const path = `projects/${PROJECT}/secrets/openfaas_${ns}_${name}`
+          fake.secrets.secrets.set(path, { name: path, labels: { owner: 'other-tool' }, createTime: new Date().toISOString(), versions: [Buffer.from(value)] })
+          return async () => fake.secrets.secrets.get(path)?.versions.at(-1)?.toString('utf8')
+        },
         cleanup: async () => {
           await driver.close()
           await fake.close()

@@ -51,7 +51,7 @@ t.test('deploy maps the spec onto a Cloud Run service and status reads it back',
   t.equal(fn.image, IMAGE)
   t.equal(fn.envProcess, 'env')
   t.same(fn.envVars, { mode: 'http' })
-  t.same(fn.labels, { team: 'blue', 'com.openfaas.scale.min': '2', 'com.openfaas.scale.max': '5', Team: 'Not A Google Label' },
+  t.same(fn.labels, { team: 'blue', 'com.openfaas.scale.min': '2', 'com.openfaas.scale.max': '5', Team: 'Not A Google Label', faas_function: 'figlet' },
     'every label round-trips (through an annotation)')
   t.equal(fn.annotations['prometheus.io.scrape'], 'false')
   t.equal(fn.annotations['faas-bridge/url'], s.fn.url, 'status annotation with the URL')

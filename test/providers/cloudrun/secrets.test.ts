@@ -40,3 +40,16 @@ t.test('secrets CRUD through the HTTP API', async (t) => {
   t.equal((await s.call('/system/secrets', { method: 'DELETE', json: { name: 'db.password' } })).status, 404, 'second delete')
   t.same(await (await s.call('/system/secrets?namespace=gcp-dev')).json(), [{ name: 'other', namespace: 'gcp-dev' }])
 })
+
+t.test('a Secret Manager secret faas-bridge did not create is 404 for update and delete, unlisted and untouched', async (t) => {
+  const s = await appSetup(t)
+  const path = `projects/${PROJECT}/secrets/openfaas_${NS}_foreign`
+  // the id the backend would use, labelled by another tool (no managed-by=faas-bridge)
+  s.fake.secrets.secrets.set(path, { name: path, labels: { owner: 'terraform' }, createTime: new Date().toISOString(), versions: [Buffer.from('theirs')] })
+  const put = await s.call('/system/secrets', { method: 'PUT', json: { name: 'foreign', value: 'mine' } })
+  t.equal(put.status, 404)
+  t.notMatch(await put.text(), /theirs|mine/, 'no value in the message')
+  t.equal((await s.call('/system/secrets', { method: 'DELETE', json: { name: 'foreign' } })).status, 404)
+  t.same(await (await s.call('/system/secrets')).json(), [], 'not listed')
+  t.same(s.fake.secrets.secrets.get(path)?.versions.map((v) => v.toString('utf8')), ['theirs'], 'no version added, not deleted')
+})

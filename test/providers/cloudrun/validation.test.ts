@@ -42,5 +42,5 @@ t.test('specs Cloud Run cannot run are 400 with the reason', async (t) => {
   t.equal(svc?.labels.ok, 'yes')
   t.same(svc?.template.containers[0].resources.limits, { cpu: '250m', memory: '256Mi' })
   const st = await (await s.call('/system/function/f')).json() as FunctionStatus
-  t.same(st.labels, { 'com.example/Owner': 'Team A', ok: 'yes' })
+  t.same(st.labels, { 'com.example/Owner': 'Team A', ok: 'yes', faas_function: 'f' })
 })

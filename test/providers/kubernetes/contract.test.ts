@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { runDriverContract } from '../../driver-contract/suite.ts'
-import { functionServer, NS, startKube } from './helpers.ts'
+import { foreignSecretIn, functionServer, NS, startKube } from './helpers.ts'
 
 await runDriverContract(t, {
   name: 'kubernetes',
@@ -18,6 +18,7 @@ await runDriverContract(t, {
     ]
     return {
       driver: setup.driver,
+      createForeignSecret: foreignSecretIn(setup.fake),
       cleanup: async () => {
         for (const s of servers) await s.close()
         await setup.cleanup()

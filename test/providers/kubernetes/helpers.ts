@@ -16,6 +16,7 @@ import { createDriver, type KubernetesDriver } from '../../../providers/kubernet
 import { buildApp } from '../../../src/app.ts'
 import { Backends } from '../../../src/core/backends.ts'
 import { FakeKubernetes, type FakeKubernetesOptions } from '../../fakes/kubernetes/server.ts'
+import type { CreateForeignSecret } from '../../driver-contract/suite.ts'
 
 export const NS = 'openfaas-fn'
 export const NAMESPACES = [NS, 'staging-fn']
@@ -118,3 +119,19 @@ export const figlet = (name: string, extra: Record<string, unknown> = {}): Recor
   annotations: {},
   ...extra
 })
+
+/**
+ * The contract suite's createForeignSecret for the Kubernetes fakes (kubernetes and tekton): an
+ * Opaque Secret written straight into the fake API server, named and keyed as the driver would,
+ * without the managed-by label.
+ */
+export function foreignSecretIn (fake: FakeKubernetes): CreateForeignSecret {
+  return async (ns, name, value) => {
+    const data = { [name]: Buffer.from(value).toString('base64') }
+    fake.store.create('secrets', 'secrets', { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace: ns }, data })
+    return async () => {
+      const v = fake.store.get('secrets', ns, name)?.data?.[name]
+      return typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : undefined
+    }
+  }
+}

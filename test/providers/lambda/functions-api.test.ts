@@ -57,11 +57,12 @@ t.test('deploy, list, status, update and delete', async (t) => {
 
   t.equal((await api(url, 'POST', '/system/functions', { service: 'figlet', image: image('echo') })).status, 409, 'deploy twice → 409')
 
-  const upd = await api(url, 'PUT', '/system/functions', { service: 'figlet', image: image('echo', '2'), labels: { team: 'red' }, limits: { memory: '1Gi' } })
+  const upd = await api(url, 'PUT', '/system/functions', { service: 'figlet', image: image('echo', '2'), labels: { team: 'red', faas_function: 'figlet' }, limits: { memory: '1Gi' } })
   t.equal(upd.status, 202, upd.text)
   const after = (await api(url, 'GET', '/system/function/figlet')).json() as Record<string, unknown>
   t.equal(after.image, image('echo', '2'), 'new image')
-  t.same(after.labels, { team: 'red' }, 'labels replaced')
+  t.same(after.labels, { team: 'red', faas_function: 'figlet' }, 'labels replaced')
+  t.notOk('faas_function' in (fake.state.functions.get('aws_figlet')?.tags ?? {}), 'faas_function sent back is not stored as a tag')
   t.equal(after.annotations, undefined, 'annotations removed')
   t.same(after.limits, { memory: '1024Mi' })
   t.equal(after.envProcess, undefined, 'fprocess gone')

@@ -47,6 +47,30 @@ t.test('secret routes', async (t) => {
 
   t.equal((await api(url, 'DELETE', '/system/secrets', { name: 'db' })).status, 202)
   t.notOk(fake.state.secrets.has('openfaas/aws/db'), 'deleted without a recovery window')
-  t.equal((await api(url, 'DELETE', '/system/secrets', { name: 'db' })).status, 404)
+  // regression: a forced DeleteSecret of a nonexistent secret succeeds at AWS, so the 404 that
+  // faas-cli prints as "unable to find secret" must come from looking the secret up first
+  t.equal((await api(url, 'DELETE', '/system/secrets', { name: 'db' })).status, 404, 'deleting it again is 404')
+  t.equal((await api(url, 'DELETE', '/system/secrets', { name: 'never-was' })).status, 404, 'deleting a name that never existed is 404')
   t.equal((await api(url, 'POST', '/system/secrets', { name: 'db', value: 'reborn' })).status, 202, 'the name can be reused at once')
+})
+
+t.test('secrets faas-bridge did not create are not ours: update and delete are 404 and change nothing', async (t) => {
+  const { url, fake } = await lambdaApp(t)
+  // under the namespace's prefix, but without the managed tag (created directly in Secrets Manager)
+  const foreign = { name: 'openfaas/aws/foreign', arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:openfaas/aws/foreign-abc', tags: [{ Key: 'team', Value: 'x' }], created: 0, string: 'theirs' }
+  fake.state.secrets.set(foreign.name, { ...foreign })
+  // and one of ours that was scheduled for deletion by someone else (recovery window)
+  t.equal((await api(url, 'POST', '/system/secrets', { name: 'leaving', value: 'v' })).status, 202)
+  const leaving = fake.state.secrets.get('openfaas/aws/leaving')
+  if (leaving !== undefined) leaving.deletedDate = Date.now() / 1000
+
+  const put = await api(url, 'PUT', '/system/secrets', { name: 'foreign', value: 'mine now' })
+  t.equal(put.status, 404, 'update → 404')
+  t.notMatch(put.text, /theirs|mine now/, 'no value in the message')
+  t.equal((await api(url, 'DELETE', '/system/secrets', { name: 'foreign' })).status, 404, 'delete → 404')
+  t.same(fake.state.secrets.get(foreign.name), foreign, 'the foreign secret is untouched')
+  t.same((await api(url, 'GET', '/system/secrets')).json(), [], 'and not listed')
+  t.equal((await api(url, 'PUT', '/system/secrets', { name: 'leaving', value: 'v2' })).status, 404, 'a secret scheduled for deletion is not found')
+  t.equal(fake.count('SecretsManager.PutSecretValue'), 0, 'no value was written')
+  t.equal(fake.count('SecretsManager.DeleteSecret'), 0, 'nothing was deleted')
 })

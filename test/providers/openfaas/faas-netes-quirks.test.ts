@@ -86,3 +86,27 @@ t.test('faas-netes quirks', async (t) => {
     { name: 'there', namespace: 'edge', instance: 'there-1', timestamp: '2026-01-02T10:11:13Z', text: 'bye' }
   ], 'faas-netes\' empty namespace becomes the local one; junk lines skipped; last line without newline kept')
 })
+
+t.test('faas_function: NAME in list and status whether or not the remote reports it, never twice', async (t) => {
+  const fake = await fakeRemote(t)
+  const front = await frontFor(t, fake.url, { auth: BASIC })
+  // faasd and older providers report only the deployed labels; faas-netes adds faas_function
+  fake.routes.set('GET /system/functions', {
+    status: 200,
+    contentType: 'application/json',
+    body: JSON.stringify([
+      { name: 'plain', image: 'img', labels: { team: 'a' } },
+      { name: 'netes', image: 'img', labels: { faas_function: 'netes', team: 'b' } },
+      { name: 'bare', image: 'img' }
+    ])
+  })
+  fake.routes.set('GET /system/function/plain', { status: 200, contentType: 'application/json', body: JSON.stringify({ name: 'plain', image: 'img', labels: { team: 'a' } }) })
+  const list = JSON.parse((await api(front.url, 'GET', '/system/functions?namespace=edge')).text) as Array<{ name: string, labels: Record<string, string> }>
+  t.same(list.map((f) => [f.name, f.labels]), [
+    ['plain', { team: 'a', faas_function: 'plain' }],
+    ['netes', { faas_function: 'netes', team: 'b' }],
+    ['bare', { faas_function: 'bare' }]
+  ])
+  const s = JSON.parse((await api(front.url, 'GET', '/system/function/plain?namespace=edge')).text) as { labels: Record<string, string> }
+  t.same(s.labels, { team: 'a', faas_function: 'plain' })
+})

@@ -4,7 +4,8 @@
  * and a binary rawValue reaches the function byte for byte.
  */
 import t from 'tap'
-import { api, deployReady, frontFor, httpSpec, remoteApi, remoteFor } from './helpers.ts'
+import { api, BASIC, deployReady, frontFor, httpSpec, remoteApi, remoteFor } from './helpers.ts'
+import { fakeRemote } from './fake-remote.ts'
 
 t.test('secrets are the remote namespace\'s', async (t) => {
   const remote = await remoteFor(t)
@@ -39,4 +40,22 @@ t.test('secrets are the remote namespace\'s', async (t) => {
   t.equal((await api(front.url, 'DELETE', '/system/secrets', { name: 'blob', namespace: 'edge' })).status, 404, 'delete again → 404')
   const after = JSON.parse((await api(front.url, 'GET', '/system/secrets?namespace=edge')).text)
   t.same(after, [{ name: 'api-key', namespace: 'edge' }])
+})
+
+t.test('a secret the remote does not list as its own is 404 for update and delete, and nothing is sent', async (t) => {
+  // faas-netes lists only Secrets labelled managed-by=openfaas, but its PUT and DELETE would act on
+  // any Secret of the namespace: the remote's list is what says which secrets are the provider's
+  const fake = await fakeRemote(t)
+  const front = await frontFor(t, fake.url, { auth: BASIC })
+  fake.routes.set('GET /system/secrets', { status: 200, contentType: 'application/json', body: JSON.stringify([{ name: 'ours', namespace: 'openfaas-fn' }]) })
+  fake.routes.set('PUT /system/secrets', { status: 202 })
+  fake.routes.set('DELETE /system/secrets', { status: 202 })
+  const writes = (): string[] => fake.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${JSON.parse(r.body).name as string}`)
+
+  t.equal((await api(front.url, 'PUT', '/system/secrets', { name: 'theirs', namespace: 'edge', value: 'x' })).status, 404, 'update → 404')
+  t.equal((await api(front.url, 'DELETE', '/system/secrets', { name: 'theirs', namespace: 'edge' })).status, 404, 'delete → 404')
+  t.same(writes(), [], 'neither was sent to the remote')
+  t.equal((await api(front.url, 'PUT', '/system/secrets', { name: 'ours', namespace: 'edge', value: 'x' })).status, 202)
+  t.equal((await api(front.url, 'DELETE', '/system/secrets', { name: 'ours', namespace: 'edge' })).status, 202)
+  t.same(writes(), ['PUT ours', 'DELETE ours'], 'a listed secret goes through')
 })

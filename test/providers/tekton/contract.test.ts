@@ -5,6 +5,7 @@
  */
 import t from 'tap'
 import { runDriverContract } from '../../driver-contract/suite.ts'
+import { foreignSecretIn } from '../kubernetes/helpers.ts'
 import { NS, startTekton } from './helpers.ts'
 
 await runDriverContract(t, {
@@ -13,7 +14,7 @@ await runDriverContract(t, {
   readyTimeoutMs: 3000,
   makeDriver: async () => {
     const setup = await startTekton()
-    return { driver: setup.driver, cleanup: setup.cleanup }
+    return { driver: setup.driver, cleanup: setup.cleanup, createForeignSecret: foreignSecretIn(setup.fake) }
   },
   functionSpec: (name) => ({ service: name, image: 'ghcr.io/openfaas/alpine:latest', envProcess: 'cat' }),
   capabilities: {

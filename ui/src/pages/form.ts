@@ -7,7 +7,7 @@ import { html } from 'htm/preact'
 import { useRef, useState } from 'preact/hooks'
 import { api, ApiError, type FunctionDeployment, type FunctionStatus } from '../api.ts'
 import { described, ErrorBox, Field } from '../components.ts'
-import { isStatusAnnotation } from '../status.ts'
+import { isStatusAnnotation, userLabels } from '../status.ts'
 import { fieldOfApiError, formatPairs, parsePairs, validateDeployment, type Errors, type Field as FieldName } from '../validate.ts'
 
 interface Values {
@@ -33,7 +33,7 @@ function initialValues (namespace: string, fn?: FunctionStatus): Values {
     image: fn?.image ?? '',
     envProcess: fn?.envProcess ?? '',
     env: formatPairs(fn?.envVars),
-    labels: formatPairs(fn?.labels),
+    labels: formatPairs(userLabels(fn?.labels)),
     annotations: formatPairs(Object.fromEntries(Object.entries(fn?.annotations ?? {}).filter(([k]) => !isStatusAnnotation(k)))),
     secrets: (fn?.secrets ?? []).join(', '),
     limitsMemory: fn?.limits?.memory ?? '',
