@@ -4,14 +4,13 @@
  * and a field-by-field comparison with what the backend reports.
  */
 import { createHash } from 'node:crypto'
+import { withoutFunctionLabel } from '../core/function-label.ts'
 import type { FunctionDeployment, FunctionResources, FunctionStatus } from '../core/types.ts'
 
 /** which source manages the function (shown by /system/functions and faas-cli describe) */
 export const SOURCE_ANNOTATION = 'reconcile.faas-bridge.dev/source'
 /** hash of the declared spec the function was last deployed from */
 export const SPEC_HASH_ANNOTATION = 'reconcile.faas-bridge.dev/spec-hash'
-/** labels a backend adds to what it reports (never declared, never compared) */
-const REPORTED_ONLY_LABELS = new Set(['faas_function'])
 
 export interface DesiredFunction {
   /** the faas-bridge namespace (the entry's, or the default) */
@@ -106,8 +105,8 @@ export function drift (fn: DesiredFunction, status: FunctionStatus): string[] {
   if (status.secrets !== undefined && !sameList(status.secrets, spec.secrets)) out.push('secrets')
   if (status.constraints !== undefined && !sameList(status.constraints, spec.constraints)) out.push('constraints')
   if (status.labels !== undefined) {
-    const reported = Object.fromEntries(Object.entries(status.labels).filter(([k]) => !REPORTED_ONLY_LABELS.has(k)))
-    if (!sameMap(reported, spec.labels)) out.push('labels')
+    // faas_function is the backend's, never declared
+    if (!sameMap(withoutFunctionLabel(status.labels), spec.labels)) out.push('labels')
   }
   // backends add annotations of their own (where a function runs): only the declared ones must match
   for (const [k, v] of Object.entries(spec.annotations ?? {})) {
