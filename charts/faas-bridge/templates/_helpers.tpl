@@ -50,6 +50,30 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (printf "%s-basic-auth" (include "faas-bridge.fullname" .)) .Values.basicAuth.existingSecret }}
 {{- end }}
 
+{{/*
+The password of the Secret the chart creates: basicAuth.password when given; else the one the
+release's Secret already holds (lookup; so `helm upgrade` keeps it); else a new random one
+(first install). lookup returns nothing under `helm template` and --dry-run without a cluster.
+*/}}
+{{- define "faas-bridge.basicAuthPassword" -}}
+{{- if .Values.basicAuth.password }}
+{{- .Values.basicAuth.password }}
+{{- else }}
+{{- $secret := lookup "v1" "Secret" .Release.Namespace (include "faas-bridge.basicAuthSecret" .) }}
+{{- $kept := dig "data" "basic-auth-password" "" ($secret | default dict) }}
+{{- if $kept }}
+{{- $kept | b64dec }}
+{{- else }}
+{{- randAlphaNum 32 }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when the chart creates the basic-auth Secret with a password it chose (NOTES.txt tells how to read it). */}}
+{{- define "faas-bridge.generatesPassword" -}}
+{{- and .Values.basicAuth.enabled (not .Values.basicAuth.existingSecret) (not .Values.basicAuth.password) }}
+{{- end }}
+
 {{/* The backends as YAML (read back with fromYaml): .Values.backends, or one local backend. */}}
 {{- define "faas-bridge.backends" -}}
 {{- if .Values.backends }}

@@ -4,7 +4,7 @@
  * deployments and their /scale subresource, v1 namespaces, services, secrets, configmaps, pods,
  * pods/log per container, discovery.k8s.io/v1 endpointslices, the service proxy, and the Tekton
  * CRDs tekton.dev/v1 tasks and taskruns, which test/fakes/kubernetes/tekton.ts runs), Status error bodies, resourceVersion conflicts, JSON and
- * merge patches, label selectors and ?watch=true streams. A bearer token is required. Tests can
+ * merge patches, label selectors and ?watch=true streams, legacy discovery (/api, /api/v1, /apis, /apis/<group>/<version>). A bearer token is required. Tests can
  * refuse a verb on a resource (RBAC), hold pods Pending, crash containers, append pod log lines and
  * point a Service's proxy at a real HTTP server on loopback, and inject wire faults (fault():
  * added latency, 5xx Status answers, 429 with Retry-After, connection resets, truncated bodies and
@@ -138,6 +138,12 @@ export interface FakeKubernetesOptions {
   user?: string
   /** false: the tekton.dev API group is not served (Tekton Pipelines not installed): its paths are 404 */
   tekton?: boolean
+  /**
+   * true: requests without an Authorization header are served too, as kube-apiserver's
+   * --anonymous-auth does when RBAC allows system:anonymous (client-go sends no bearer token
+   * over plain http, and this fake has no TLS); a wrong token is still 401
+   */
+  anonymous?: boolean
 }
 
 function labelProblem (labels: unknown): string | undefined {
@@ -164,6 +170,7 @@ export class FakeKubernetes {
   onRequest: ((r: RecordedRequest) => void) | undefined
   private readonly user: string
   private readonly servesTekton: boolean
+  private readonly anonymous: boolean
   private readonly server: http.Server
   private readonly denied = new Set<string>()
   private readonly backends = new Map<string, string>()
@@ -180,6 +187,7 @@ export class FakeKubernetes {
     this.token = opts.token ?? FAKE_TOKEN
     this.user = opts.user ?? 'system:serviceaccount:openfaas:faas-bridge'
     this.servesTekton = opts.tekton ?? true
+    this.anonymous = opts.anonymous ?? false
     this.controller = new FakeController(this.store, opts.readyDelayMs ?? DEFAULT_READY_DELAY_MS)
     this.server = http.createServer((req, res) => { this.handle(req, res) })
   }
@@ -363,7 +371,8 @@ export class FakeKubernetes {
         this.truncating.add(res)
         break
     }
-    if (req.headers.authorization !== `Bearer ${this.token}`) {
+    const anonymous = this.anonymous && req.headers.authorization === undefined
+    if (!anonymous && req.headers.authorization !== `Bearer ${this.token}`) {
       req.resume()
       this.sendStatus(res, new HttpError(401, 'Unauthorized', 'Unauthorized'))
       return
@@ -455,7 +464,51 @@ export class FakeKubernetes {
     }
   }
 
+  /**
+   * Legacy discovery documents for the served resources: /api (APIVersions), /api/v1 and
+   * /apis/<group>/<version> (APIResourceList), /apis (APIGroupList), as
+   * https://kubernetes.io/docs/concepts/overview/kubernetes-api/#discovery-api describes them.
+   * Aggregated discovery (v2) is not offered: clients fall back to these when the answer is plain JSON.
+   */
+  private discovery (pathname: string): unknown {
+    const served = Object.values(RESOURCES).filter((r) => r.group !== 'tekton.dev' || this.servesTekton)
+    const path = pathname.replace(/\/+$/, '')
+    if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${this.port}` }] }
+    const groups = [...new Set(served.filter((r) => r.group !== '').map((r) => r.apiVersion))]
+    if (path === '/apis') {
+      return {
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: groups.map((gv) => {
+          const [name, version] = gv.split('/') as [string, string]
+          return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } }
+        })
+      }
+    }
+    const gv = path === '/api/v1' ? 'v1' : path.startsWith('/apis/') ? path.slice('/apis/'.length) : undefined
+    if (gv === undefined || (gv !== 'v1' && !groups.includes(gv))) return undefined
+    return {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: gv,
+      resources: served.filter((r) => r.apiVersion === gv).map((r) => ({
+        name: r.plural,
+        singularName: r.kind.toLowerCase(),
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']
+      }))
+    }
+  }
+
   private async route (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (req.method === 'GET') {
+      const doc = this.discovery(url.pathname)
+      if (doc !== undefined) {
+        this.sendJson(res, 200, doc)
+        return
+      }
+    }
     const route = this.parseRoute(url.pathname)
     const method = req.method ?? 'GET'
     const q = url.searchParams
