@@ -8,8 +8,8 @@
  * and the error cases (CONFLICT, NOT_FOUND, INVALID). Every wait is bounded (eventually()).
  */
 import type { Test } from 'tap'
-import type { Driver } from '../../src/core/driver.ts'
-import type { FunctionDeployment, LogMessage } from '../../src/core/types.ts'
+import type { Driver } from '../core/driver.ts'
+import type { FunctionDeployment, LogMessage } from '../core/types.ts'
 import { check, eventually } from './eventually.ts'
 import { invokeUpstream } from './invoke.ts'
 
