@@ -73,7 +73,7 @@ t.test('npm run build → node dist/src/main.js serves, counts and drains like t
   await chmod(base, 0o755)
   const app = path.join(base, 'app')
   await mkdir(app)
-  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) await cp(path.join(repoRoot, f), path.join(app, f))
+  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.kit.json']) await cp(path.join(repoRoot, f), path.join(app, f))
   for (const d of ['src', 'providers', 'scripts', 'ui']) await cp(path.join(repoRoot, d), path.join(app, d), { recursive: true })
   await symlink(path.join(repoRoot, 'node_modules'), path.join(app, 'node_modules'), 'dir')
 
