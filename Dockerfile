@@ -19,7 +19,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json tsconfig.kit.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY providers ./providers
 COPY scripts ./scripts

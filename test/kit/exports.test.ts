@@ -5,13 +5,12 @@
  * from the built JS, its JSDoc types check against the built .d.ts, and nothing but the two
  * entry points is reachable.
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { runCommand } from '../helpers/run-command.ts'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const STEP_TIMEOUT_MS = 90_000
@@ -21,16 +20,7 @@ t.setTimeout(4 * STEP_TIMEOUT_MS)
 /** this environment without what tap tells its own subprocesses: the steps run as in a fresh shell */
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(_?TAP|NODE_OPTIONS$)/.test(k)))
 
-async function run (cmd: string, args: string[], cwd: string): Promise<{ code: number | null, out: string }> {
-  const child = spawn(cmd, args, { cwd, env: { ...env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { out += d.toString() })
-  const timer = setTimeout(() => { child.kill('SIGKILL') }, STEP_TIMEOUT_MS)
-  const [code] = await once(child, 'exit') as [number | null]
-  clearTimeout(timer)
-  return { code, out }
-}
+const run = async (cmd: string, args: string[], cwd: string) => await runCommand(cmd, args, { cwd, env, timeoutMs: STEP_TIMEOUT_MS })
 
 t.test('a driver package tests and type-checks against the built kit', async (t) => {
   const base = await mkdtemp(path.join(os.tmpdir(), 'fb-kit-'))

@@ -83,7 +83,7 @@ t.test('.dockerignore keeps node_modules, dist, .git and state out of the contex
   for (const p of ['node_modules', 'dist', '.git', '.faas-bridge', 'state', 'coverage', 'test', 'charts']) {
     t.ok((ignoresAll && !reincluded.includes(p)) || lines.includes(p), `${p} is not sent to the builder`)
   }
-  for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.kit.json', 'src', 'providers']) {
+  for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'providers']) {
     t.ok(!ignoresAll || reincluded.includes(p), `${p} reaches the build`)
   }
 })
