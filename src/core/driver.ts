@@ -135,3 +135,18 @@ export interface DriverContext {
 }
 
 export type CreateDriver = (options: Record<string, unknown>, context: DriverContext) => Promise<Driver> | Driver
+
+/**
+ * The version of this contract. It changes only when a driver written for the previous version
+ * could break (a new required member, a changed meaning); new optional members and new error codes
+ * keep it. A driver package may export `driverApiVersion`: the loader refuses to start with a
+ * driver that declares another version.
+ */
+export const DRIVER_API_VERSION = 1
+
+/** What a driver package exports (faas-bridge loads it by name from the config's `driver`). */
+export interface DriverModule {
+  createDriver: CreateDriver
+  /** the DRIVER_API_VERSION the driver was written for */
+  driverApiVersion?: number
+}

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { check, eventually } from '../driver-contract/eventually.ts'
+import { check, eventually } from '../../src/driver-contract/eventually.ts'
 import { startProvider } from '../helpers/provider-process.ts'
 import type { FunctionStatus } from '../../src/core/types.ts'
 

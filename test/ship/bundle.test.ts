@@ -5,8 +5,6 @@
  * separate writable state volume. Health, info, metrics, a deploy + invoke, and SIGTERM draining an
  * in-flight invocation before exiting 0.
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { chmod, chown, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import os from 'node:os'
@@ -14,22 +12,12 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { startProviderProcess } from '../helpers/provider-process.ts'
+import { runCommand } from '../helpers/run-command.ts'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 /** the image's non-root user when this test runs as root */
 const RUN_AS = process.getuid?.() === 0 ? 65534 : undefined
 const BUILD_TIMEOUT_MS = 45_000
-
-async function run (cmd: string, args: string[], cwd: string, timeoutMs: number): Promise<{ code: number | null, out: string }> {
-  const child = spawn(cmd, args, { cwd, env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { out += d.toString() })
-  const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
-  const [code] = await once(child, 'exit') as [number | null]
-  clearTimeout(timer)
-  return { code, out }
-}
 
 async function walk (dir: string, out: string[] = []): Promise<string[]> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -67,7 +55,7 @@ function packageName (spec: string): string {
 t.test('npm run build → node dist/src/main.js serves, counts and drains like the image', async (t) => {
   const base = await mkdtemp(path.join(os.tmpdir(), 'fb-bundle-'))
   t.teardown(async () => {
-    await run('chmod', ['-R', 'u+w', base], base, 5000)
+    await runCommand('chmod', ['-R', 'u+w', base], { cwd: base, timeoutMs: 5000 })
     await rm(base, { recursive: true, force: true })
   })
   await chmod(base, 0o755)
@@ -77,7 +65,7 @@ t.test('npm run build → node dist/src/main.js serves, counts and drains like t
   for (const d of ['src', 'providers', 'scripts', 'ui']) await cp(path.join(repoRoot, d), path.join(app, d), { recursive: true })
   await symlink(path.join(repoRoot, 'node_modules'), path.join(app, 'node_modules'), 'dir')
 
-  const build = await run('npm', ['run', 'build'], app, BUILD_TIMEOUT_MS)
+  const build = await runCommand('npm', ['run', 'build'], { cwd: app, timeoutMs: BUILD_TIMEOUT_MS })
   t.equal(build.code, 0, 'npm run build succeeds')
   if (build.code !== 0) {
     t.comment(build.out)

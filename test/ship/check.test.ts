@@ -3,8 +3,6 @@
  * exits 0 (all fine), 1 (a backend or the credentials fail) or 2 (the configuration is wrong).
  * runCheck itself is also driven in-process with fake driver factories (check failures, timeouts).
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -15,6 +13,7 @@ import { runCheck } from '../../src/check.ts'
 import { loadConfig } from '../../src/config.ts'
 import type { CreateDriver, Driver } from '../../src/core/driver.ts'
 import { FakeKubernetes } from '../fakes/kubernetes/server.ts'
+import { runCommand } from '../helpers/run-command.ts'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const RUN_TIMEOUT_MS = 20_000
@@ -23,19 +22,12 @@ interface Run { code: number | null, stdout: string, stderr: string }
 
 async function runMain (env: Record<string, string>, args: string[] = ['--check'], command: string[] = [process.execPath, 'src/main.ts']): Promise<Run> {
   const [cmd, ...rest] = command as [string, ...string[]]
-  const child = spawn(cmd, [...rest, ...args], {
+  const r = await runCommand(cmd, [...rest, ...args], {
     cwd: repoRoot,
-    env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`, HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
+    timeoutMs: RUN_TIMEOUT_MS
   })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const timer = setTimeout(() => { child.kill('SIGKILL') }, RUN_TIMEOUT_MS)
-  const [code] = await once(child, 'exit') as [number | null]
-  clearTimeout(timer)
-  return { code, stdout, stderr }
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr }
 }
 
 t.test('the default local backend with a writable state dir passes', async (t) => {

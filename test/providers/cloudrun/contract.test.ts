@@ -4,7 +4,7 @@
  * invocable) and 'gateway' (replicas 0 reads 0/0 and invocation waits for a scale-up).
  */
 import t from 'tap'
-import { runDriverContract } from '../../driver-contract/suite.ts'
+import { runDriverContract } from '../../../src/driver-contract/suite.ts'
 import { startFakeGoogle, STARTUP_LINE } from '../../fakes/cloudrun/index.ts'
 import { startFunctionServer } from '../../fakes/cloudrun/function-server.ts'
 import { createDriver } from '../../../providers/cloudrun/index.ts'

@@ -3,7 +3,7 @@
  * (real @kubernetes/client-node, invoke through the API server's service proxy).
  */
 import t from 'tap'
-import { runDriverContract } from '../../driver-contract/suite.ts'
+import { runDriverContract } from '../../../src/driver-contract/suite.ts'
 import { foreignSecretIn, functionServer, NS, startKube } from './helpers.ts'
 
 await runDriverContract(t, {

@@ -7,7 +7,7 @@
  * it is visible by design; faults.test.ts covers that.)
  */
 import t from 'tap'
-import { runDriverContract } from '../../driver-contract/suite.ts'
+import { runDriverContract } from '../../../src/driver-contract/suite.ts'
 import type { FakeKubernetes, FaultHandle, FaultRule, RecordedRequest } from '../../fakes/kubernetes/server.ts'
 import { functionServer, NS, startKube } from './helpers.ts'
 

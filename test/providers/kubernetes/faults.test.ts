@@ -9,7 +9,7 @@
  *  - never hang: every request here is bounded by the driver's requestTimeoutMs and the test's own.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import type { RecordedRequest } from '../../fakes/kubernetes/server.ts'
 import { api, figlet, kubeApp, NS } from './helpers.ts'
 

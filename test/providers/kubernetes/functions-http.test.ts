@@ -4,7 +4,7 @@
  * provider manages, status reads the spec back, delete 202 then 404.
  */
 import t from 'tap'
-import { eventually, check } from '../../driver-contract/eventually.ts'
+import { eventually, check } from '../../../src/driver-contract/eventually.ts'
 import { api, figlet, kubeApp, NS } from './helpers.ts'
 
 t.test('deploy, list, status, delete', async (t) => {

@@ -16,7 +16,7 @@ import { createDriver, type KubernetesDriver } from '../../../providers/kubernet
 import { buildApp } from '../../../src/app.ts'
 import { Backends } from '../../../src/core/backends.ts'
 import { FakeKubernetes, type FakeKubernetesOptions } from '../../fakes/kubernetes/server.ts'
-import type { CreateForeignSecret } from '../../driver-contract/suite.ts'
+import type { CreateForeignSecret } from '../../../src/driver-contract/suite.ts'
 
 export const NS = 'openfaas-fn'
 export const NAMESPACES = [NS, 'staging-fn']

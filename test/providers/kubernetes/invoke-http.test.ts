@@ -5,7 +5,7 @@
  * endpoint IP from EndpointSlices, round robin (URLs checked; nothing listens on pod IPs here).
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { api, figlet, functionServer, kubeApp, NS, startKube } from './helpers.ts'
 
 t.test('invoke through the API server service proxy', async (t) => {

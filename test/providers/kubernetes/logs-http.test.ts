@@ -4,7 +4,7 @@
  * start later); unknown function 404.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { api, figlet, kubeApp, NS } from './helpers.ts'
 
 t.test('logs: tail, since, instance, follow', async (t) => {

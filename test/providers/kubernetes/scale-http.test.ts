@@ -4,7 +4,7 @@
  * availableReplicas follows the pods; at 0 an invocation is 503.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { api, figlet, functionServer, kubeApp, NS } from './helpers.ts'
 
 t.test('scale up, to zero and back', async (t) => {

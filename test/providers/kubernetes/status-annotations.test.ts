@@ -3,7 +3,7 @@
  * restart count, the last restart's reason, why a container waits — under faas-bridge.dev/.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { api, figlet, kubeApp, NS } from './helpers.ts'
 
 t.test('where the function runs', async (t) => {

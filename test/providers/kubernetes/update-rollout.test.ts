@@ -4,7 +4,7 @@
  * pods are replaced by new ones with the new spec.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { api, figlet, kubeApp, NS } from './helpers.ts'
 
 t.test('update rolls the pods in place', async (t) => {

@@ -2,7 +2,7 @@
  * The shared driver contract suite against the Lambda backend over the fake AWS.
  */
 import t from 'tap'
-import { runDriverContract } from '../../driver-contract/suite.ts'
+import { runDriverContract } from '../../../src/driver-contract/suite.ts'
 import { startFakeAws } from '../../fakes/lambda/server.ts'
 import { createDriver } from '../../../providers/lambda/index.ts'
 import { fakeOptions, image, NS, registerEcho, testContext } from './helpers.ts'

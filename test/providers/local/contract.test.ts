@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { createDriver } from '../../../providers/local/index.ts'
-import { runDriverContract } from '../../driver-contract/suite.ts'
+import { runDriverContract } from '../../../src/driver-contract/suite.ts'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -3,7 +3,7 @@
  * non-zero exit → 500 with stderr, exec_timeout → 504, Content-Type rules, watchdog log lines.
  */
 import t from 'tap'
-import { invokeUpstream } from '../../driver-contract/invoke.ts'
+import { invokeUpstream } from '../../../src/driver-contract/invoke.ts'
 import { forkSpec, makeLocalDriver, NS } from './helpers.ts'
 import { watchdogHeaderName } from '../../../src/core/watchdog-env.ts'
 import { parseDurationMs } from '../../../providers/local/durations.ts'

@@ -3,8 +3,8 @@
  * out ready replicas round-robin and the function sees its envVars, PORT and a small base env.
  */
 import t from 'tap'
-import { eventually, check } from '../../driver-contract/eventually.ts'
-import { invokeUpstream } from '../../driver-contract/invoke.ts'
+import { eventually, check } from '../../../src/driver-contract/eventually.ts'
+import { invokeUpstream } from '../../../src/driver-contract/invoke.ts'
 import { httpSpec, makeLocalDriver, NS } from './helpers.ts'
 
 t.test('upstream is a working http target with the function env', async (t) => {

@@ -3,7 +3,7 @@
  * buffer's bound, NOT_FOUND for an unknown function.
  */
 import t from 'tap'
-import { invokeUpstream } from '../../driver-contract/invoke.ts'
+import { invokeUpstream } from '../../../src/driver-contract/invoke.ts'
 import type { LogQuery } from '../../../src/core/driver.ts'
 import type { LogMessage } from '../../../src/core/types.ts'
 import type { LocalDriver } from '../../../providers/local/index.ts'

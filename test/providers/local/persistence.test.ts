@@ -6,8 +6,8 @@
 import t from 'tap'
 import { readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { check, eventually } from '../../driver-contract/eventually.ts'
-import { invokeUpstream } from '../../driver-contract/invoke.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
+import { invokeUpstream } from '../../../src/driver-contract/invoke.ts'
 import { createDriver } from '../../../providers/local/index.ts'
 import { alive, forkSpec, httpSpec, makeLocalDriver, NS, tempStateDir, testContext } from './helpers.ts'
 

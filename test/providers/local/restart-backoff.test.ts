@@ -3,8 +3,8 @@
  * (upstream → 503) until the new process listens again.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
-import { invokeUpstream } from '../../driver-contract/invoke.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
+import { invokeUpstream } from '../../../src/driver-contract/invoke.ts'
 import type { LogMessage } from '../../../src/core/types.ts'
 import { alive, httpSpec, makeLocalDriver, NS } from './helpers.ts'
 

@@ -3,7 +3,7 @@
  * com.openfaas.scale.min label sets the initial count.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { alive, forkSpec, httpSpec, makeLocalDriver, NS } from './helpers.ts'
 
 t.test('http mode: scale up, down and to zero with real processes', async (t) => {

@@ -4,8 +4,8 @@
  * directory named by env secret_mount_path. Updating a secret refreshes the function's copy.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
-import { invokeUpstream } from '../../driver-contract/invoke.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
+import { invokeUpstream } from '../../../src/driver-contract/invoke.ts'
 import { forkSpec, httpSpec, makeLocalDriver, NS } from './helpers.ts'
 
 const canMount = process.platform === 'linux' && process.getuid?.() === 0

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { createDriver } from '../../../providers/openfaas/index.ts'
-import { runDriverContract } from '../../driver-contract/suite.ts'
+import { runDriverContract } from '../../../src/driver-contract/suite.ts'
 import { BASIC, FIXTURE, NAMESPACES, startRemote, testContext } from './helpers.ts'
 
 await runDriverContract(t, {

@@ -15,7 +15,7 @@ import { buildApp } from '../../../src/app.ts'
 import { Backends } from '../../../src/core/backends.ts'
 import type { DriverContext } from '../../../src/core/driver.ts'
 import type { FunctionDeployment } from '../../../src/core/types.ts'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { MemoryDriver } from '../../helpers/memory-driver.ts'
 
 export const CREDS = { user: 'admin', password: 'remote-s3cret' }

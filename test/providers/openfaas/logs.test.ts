@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { Agent, request } from 'undici'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { api, deployReady, frontFor, httpSpec, remoteFor } from './helpers.ts'
 
 interface Line { name: string, namespace: string, instance: string, timestamp: string, text: string }

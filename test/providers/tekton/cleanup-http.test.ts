@@ -3,7 +3,7 @@
  * under way are never pruned; request ConfigMaps do not pile up.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import type { FunctionResult } from '../../fakes/kubernetes/tekton.ts'
 import { api, fnSpec, NS, tektonApp } from './helpers.ts'
 

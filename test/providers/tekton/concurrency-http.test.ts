@@ -3,7 +3,7 @@
  * one more is answered 429; a waiting call starts when a run ends.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import type { FunctionResult } from '../../fakes/kubernetes/tekton.ts'
 import { api, fnSpec, NS, tektonApp } from './helpers.ts'
 

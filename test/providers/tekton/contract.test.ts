@@ -4,7 +4,7 @@
  * runs: always "available" while the Task exists; 0 makes upstream() UNAVAILABLE.
  */
 import t from 'tap'
-import { runDriverContract } from '../../driver-contract/suite.ts'
+import { runDriverContract } from '../../../src/driver-contract/suite.ts'
 import { foreignSecretIn } from '../kubernetes/helpers.ts'
 import { NS, startTekton } from './helpers.ts'
 

@@ -5,8 +5,8 @@
  * abandons calls under way.
  */
 import t from 'tap'
-import { invokeUpstream } from '../../driver-contract/invoke.ts'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { invokeUpstream } from '../../../src/driver-contract/invoke.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { TASKRUNS, TASKS } from '../../fakes/kubernetes/server.ts'
 import { NS, startTekton } from './helpers.ts'
 

@@ -5,7 +5,7 @@
  * back from step `response`'s log when larger than resultLimitBytes; content_type sets the type.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { api, fnSpec, NS, tektonApp } from './helpers.ts'
 
 t.test('a call is a TaskRun; the request reaches the step; stdout is the response', async (t) => {

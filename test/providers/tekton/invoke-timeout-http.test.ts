@@ -3,7 +3,7 @@
  * (spec.status TaskRunCancelled), so the cluster stops working on it.
  */
 import t from 'tap'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { api, fnSpec, NS, tektonApp } from './helpers.ts'
 
 t.test('a run past read_timeout: 504 and the TaskRun cancelled', async (t) => {

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { TEKTON_PERMISSIONS } from '../../../providers/tekton/permissions.ts'
-import { check, eventually } from '../../driver-contract/eventually.ts'
+import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { api, fnSpec, NS, tektonApp } from './helpers.ts'
 
 /** method + path (+ query) → the RBAC verb, group and resource it needs */

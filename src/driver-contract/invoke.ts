@@ -3,7 +3,7 @@
  * without the HTTP server: 'http' upstreams are fetched (loopback only), 'call' upstreams called.
  */
 import { Readable } from 'node:stream'
-import type { HeaderMap, Upstream } from '../../src/core/driver.ts'
+import type { HeaderMap, Upstream } from '../core/driver.ts'
 
 export interface InvokeResult {
   status: number

@@ -10,8 +10,8 @@
  * the suite checks that such a secret is never listed, changed or deleted.
  */
 import type { Test } from 'tap'
-import type { Driver } from '../../src/core/driver.ts'
-import type { FunctionDeployment, LogMessage } from '../../src/core/types.ts'
+import type { Driver } from '../core/driver.ts'
+import type { FunctionDeployment, LogMessage } from '../core/types.ts'
 import { check, eventually } from './eventually.ts'
 import { invokeUpstream } from './invoke.ts'
 
