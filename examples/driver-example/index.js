@@ -16,7 +16,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { conflict, invalid, notFound, unavailable } from 'faas-bridge/driver'
+import { conflict, invalid, notFound, unavailable, withFunctionLabel } from 'faas-bridge/driver'
 import { LogBuffer } from './lib/log-buffer.js'
 import { Replica } from './lib/replica.js'
 import { MemorySecretStore } from './lib/secret-store.js'
@@ -158,7 +158,7 @@ class ExampleDriver {
       image: spec.image,
       ...(spec.envProcess !== undefined ? { envProcess: spec.envProcess } : {}),
       envVars: { ...(spec.envVars ?? {}) },
-      labels: { ...(spec.labels ?? {}) },
+      labels: withFunctionLabel(spec.service, spec.labels),
       annotations: { ...(spec.annotations ?? {}) },
       secrets: [...(spec.secrets ?? [])],
       replicas: fn.replicas,

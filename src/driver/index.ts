@@ -14,6 +14,8 @@ export {
   backendError, badGateway, conflict, forbidden, invalid, isProviderError, notFound, ProviderError,
   STATUS_BY_CODE, timeout, tooManyRequests, unavailable, unprocessable, unsupported, type ErrorCode
 } from '../core/errors.ts'
+/** every status carries faas_function: NAME (as faas-netes reports it); the contract suite checks it */
+export { FUNCTION_LABEL, withFunctionLabel } from '../core/function-label.ts'
 export type {
   FunctionDeployment, FunctionNamespace, FunctionResources, FunctionStatus, FunctionUsage,
   LogMessage, SecretInfo

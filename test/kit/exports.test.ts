@@ -61,8 +61,8 @@ t.test('a driver package tests and type-checks against the built kit', async (t)
   ].join('\n')], driver)
   t.equal(probe.code, 0, probe.out)
   t.same(JSON.parse(probe.out), {
-    driver: ['DRIVER_API_VERSION', 'ProviderError', 'STATUS_BY_CODE', 'backendError', 'badGateway', 'conflict', 'forbidden', 'invalid',
-      'isProviderError', 'notFound', 'timeout', 'tooManyRequests', 'unavailable', 'unprocessable', 'unsupported'],
+    driver: ['DRIVER_API_VERSION', 'FUNCTION_LABEL', 'ProviderError', 'STATUS_BY_CODE', 'backendError', 'badGateway', 'conflict', 'forbidden', 'invalid',
+      'isProviderError', 'notFound', 'timeout', 'tooManyRequests', 'unavailable', 'unprocessable', 'unsupported', 'withFunctionLabel'],
     contract: ['check', 'eventually', 'invokeUpstream', 'runDriverContract', 'testDriverContext'],
     version: 1,
     status: 404,
