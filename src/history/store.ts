@@ -23,7 +23,7 @@ export type HistoryWindow = keyof typeof WINDOWS
 export const isHistoryWindow = (w: string): w is HistoryWindow => Object.hasOwn(WINDOWS, w)
 
 /** decisions kept per function (the autoscaler acts at most once per tick per function) */
-export const MAX_DECISIONS = 200
+export const MAX_DECISIONS = 100
 /** functions kept; past this new ones are not recorded (the memory bound) */
 export const DEFAULT_MAX_FUNCTIONS = 10_000
 /** the overview's sparkline: the last 3 minutes of 5 s buckets */
