@@ -134,7 +134,7 @@ t.test('load at a function shows in the route and in the charts, with the autosc
     const calls = page.locator('section.backend [data-testid="backend-calls"]').first()
     await calls.waitFor()
     t.match(await calls.textContent(), /^Backend calls, last minute: \d+\.\d\/s · errors \d+\.\d+ % · p50 \d+(\.\d)? ms · p99 \d+(\.\d)? ms$/)
-    await page.screenshot({ path: path.join(SHOTS, 'overview.png') })
+    await page.screenshot({ path: path.join(SHOTS, 'overview-live.png') })
   })
 
   t.same(consoleErrors, [], 'no script errors')

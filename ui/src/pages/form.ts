@@ -8,10 +8,7 @@ import { useRef, useState } from 'preact/hooks'
 import { api, ApiError, type FunctionDeployment, type FunctionStatus } from '../api.ts'
 import { described, ErrorBox, Field } from '../components.ts'
 import { isStatusAnnotation } from '../status.ts'
-import { fieldOfApiError, formatPairs, parsePairs, validateDeployment, type Errors, type Field as FieldName } from '../validate.ts'
-
-/** one environment variable: its value may hold newlines (a PEM, a JSON document), so each has its own text area */
-export interface EnvRow { key: string, value: string }
+import { fieldOfApiError, formatPairs, parsePairs, readEnvRows, validateDeployment, type EnvRow, type Errors, type Field as FieldName } from '../validate.ts'
 
 interface Values {
   service: string
@@ -50,20 +47,6 @@ function initialValues (namespace: string, fn?: FunctionStatus): Values {
 const envRows = (map: Record<string, string> | undefined): EnvRow[] => {
   const rows = Object.entries(map ?? {}).map(([key, value]) => ({ key, value }))
   return rows.length > 0 ? rows : [{ key: '', value: '' }]
-}
-
-/** rows → a map; rows with neither key nor value are skipped; errors name the row */
-export function readEnvRows (rows: EnvRow[]): { map: Record<string, string>, error?: string } {
-  const map: Record<string, string> = {}
-  for (const [i, r] of rows.entries()) {
-    const key = r.key.trim()
-    if (key === '' && r.value === '') continue
-    if (key === '') return { map, error: `variable ${i + 1}: a value needs a name` }
-    if (/[=\s]/.test(key)) return { map, error: `variable ${i + 1}: the name "${key}" cannot hold "=" or spaces` }
-    if (key in map) return { map, error: `variable ${i + 1}: "${key}" is given twice` }
-    map[key] = r.value
-  }
-  return { map }
 }
 
 const resources = (memory: string, cpu: string) => {
