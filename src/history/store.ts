@@ -10,6 +10,7 @@
  * proxy's outcome callback — functions that do not exist are never recorded, as /metrics counts
  * them without a name), the autoscaler's ticks and decisions, and the instrumented drivers.
  */
+import { binOf } from './latency.ts'
 import { Tier, type Sample, type TierSeries } from './tier.ts'
 
 export const FINE_MS = 5000
@@ -146,8 +147,9 @@ export class HistoryStore {
     if (e === undefined) return
     const now = this.now()
     const cls = classOf(code)
-    e.fine.observe(now, cls, seconds * 1000)
-    e.coarse.observe(now, cls, seconds * 1000)
+    const bin = binOf(seconds * 1000)
+    e.fine.observe(now, cls, bin)
+    e.coarse.observe(now, cls, bin)
   }
 
   /** What the autoscaler saw of a function at a tick. */
@@ -180,7 +182,7 @@ export class HistoryStore {
       tier = new Tier({ widthMs: FINE_MS, slots: RECENT_HISTOGRAMS, classes: 2, histograms: RECENT_HISTOGRAMS })
       this.backends.set(backend, tier)
     }
-    tier.observe(this.now(), ok ? 0 : 1, seconds * 1000)
+    tier.observe(this.now(), ok ? 0 : 1, binOf(seconds * 1000))
   }
 
   has (namespace: string, name: string): boolean {

@@ -6,7 +6,7 @@
  * Each bucket carries its id (time / width), so a bucket left from a previous lap of the ring is
  * never read as current, and a quiet spell costs nothing until the next write or read.
  */
-import { BINS, binOf, quantile } from './latency.ts'
+import { BINS, quantile } from './latency.ts'
 
 export interface TierOptions {
   widthMs: number
@@ -115,11 +115,11 @@ export class Tier {
     this.p99s[s] = quantile(this.hist, h, 0.99) ?? Number.NaN
   }
 
-  /** One outcome of class `cls` that took `ms`. */
-  observe (now: number, cls: number, ms: number): void {
+  /** One outcome of class `cls` whose latency fell in histogram bin `bin` (latency.ts binOf). */
+  observe (now: number, cls: number, bin: number): void {
     const id = this.at(now)
     this.counts[(id % this.slots) * this.classes + cls]++
-    this.hist[(id % this.histograms) * BINS + binOf(ms)]++
+    this.hist[(id % this.histograms) * BINS + bin]++
   }
 
   sample (now: number, x: Sample): void {
