@@ -19,6 +19,8 @@ import { scaleRoutes } from './api/scale.ts'
 import { secretRoutes } from './api/secrets.ts'
 import { Autoscaler, type AutoscalerOptions } from './autoscale/autoscaler.ts'
 import { uiRoutes } from './api/ui.ts'
+import { historyRoutes } from './api/history.ts'
+import { HistoryStore } from './history/store.ts'
 
 /** longer than the gateway's idle pool timeout so the provider is not the side that closes first */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000
@@ -44,9 +46,11 @@ export interface AppOptions {
   info?: { release: string, sha: string }
   logger?: FastifyServerOptions['loggerInstance'] | boolean
   /** the built-in autoscaler and scale to zero (src/autoscale/); off when absent */
-  autoscale?: Omit<AutoscalerOptions, 'backends' | 'maxReplicas' | 'wakeTimeoutMs' | 'logger' | 'onDecision'>
+  autoscale?: Omit<AutoscalerOptions, 'backends' | 'maxReplicas' | 'wakeTimeoutMs' | 'logger' | 'listener'>
   /** a registry made by the caller (main.ts instruments the drivers with it); default: a new one */
   metrics?: Metrics
+  /** the dashboard's history (tests pass one with a fake clock); default: a new one */
+  history?: HistoryStore
   /** the built dashboard served at /ui/; default dist/ui (see src/api/ui.ts) */
   uiRoot?: string
   /** see HEADERS_TIMEOUT_MS (tests shorten it) */
@@ -65,6 +69,8 @@ const SYSTEM_PATHS: Record<string, readonly string[]> = {
   '/system/namespaces': ['GET', 'HEAD'],
   '/system/namespace/:name': ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
   '/system/backends': ['GET', 'HEAD'],
+  '/system/history': ['GET', 'HEAD'],
+  '/system/history/:name': ['GET', 'HEAD'],
   '/healthz': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD']
 }
@@ -72,6 +78,7 @@ const SYSTEM_PATHS: Record<string, readonly string[]> = {
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics
+    history: HistoryStore
     autoscaler: Autoscaler | undefined
   }
 }
@@ -95,6 +102,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   })
   const metrics = opts.metrics ?? createMetrics()
   app.decorate('metrics', metrics)
+  const history = opts.history ?? new HistoryStore()
+  app.decorate('history', history)
+  metrics.onBackendCall(({ backend, outcome }, seconds) => { history.observeBackendCall(backend, outcome === 'ok', seconds) })
   let autoscaler: Autoscaler | undefined
   if (opts.autoscale !== undefined) {
     const scaler = new Autoscaler({
@@ -103,7 +113,16 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
       maxReplicas: opts.maxReplicas ?? DEFAULT_MAX_REPLICAS,
       wakeTimeoutMs: opts.readTimeoutMs,
       logger: app.log,
-      onDecision: (d) => { metrics.observeScaleDecision(d) }
+      listener: {
+        decision: (d) => {
+          metrics.observeScaleDecision(d)
+          history.decision(d.namespace, d.function, { action: d.action, from: d.from, to: d.to, reason: d.reason, ok: d.ok })
+        },
+        sampled: (r) => {
+          history.sample(r.namespace, r.function, { inflight: r.inflight, replicas: r.replicas, available: r.availableReplicas, target: r.desiredReplicas })
+        },
+        forgotten: (namespace, name) => { history.forget(namespace, name) }
+      }
     })
     metrics.setScaleSource(() => scaler.report())
     app.addHook('onReady', async () => { scaler.start() })
@@ -135,7 +154,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.credentials !== undefined ? { auth: basicAuthGuard(opts.credentials) } : {}),
     writeTimeoutMs: opts.writeTimeoutMs,
     maxReplicas: opts.maxReplicas ?? DEFAULT_MAX_REPLICAS,
-    info: opts.info ?? { release: 'dev', sha: 'unknown' }
+    info: opts.info ?? { release: 'dev', sha: 'unknown' },
+    onFunctionRemoved: (namespace, name) => { history.forget(namespace, name) }
   }
 
   await app.register(async (scope) => {
@@ -158,6 +178,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     await scope.register(namespaceRoutes, system)
     await scope.register(infoRoutes, system)
     await scope.register(metricsRoutes, { metrics })
+    await scope.register(historyRoutes, { ...system, history })
     await scope.register(uiRoutes, {
       backends: opts.backends,
       ...(system.auth !== undefined ? { auth: system.auth } : {}),
@@ -176,6 +197,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     ...(autoscaler !== undefined ? { autoscaling: autoscaler } : {}),
     onInvocation: (labels, seconds) => {
       metrics.observeInvocation(labels, seconds)
+      history.observeInvocation(labels.namespace, labels.function, labels.code, seconds)
       // invocations are the hot path: one line each at debug (proxy failures are logged at warn)
       app.log.debug({ invocation: labels, ms: Math.round(seconds * 10_000) / 10 }, 'invocation')
     }

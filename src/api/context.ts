@@ -12,6 +12,8 @@ export interface SystemOptions {
   writeTimeoutMs: number
   maxReplicas: number
   info: { release: string, sha: string }
+  /** told when a function was removed through the API (the dashboard's history of it goes) */
+  onFunctionRemoved?: (namespace: string, name: string) => void
 }
 
 declare module 'fastify' {

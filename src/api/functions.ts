@@ -33,6 +33,7 @@ export const functionRoutes: FastifyPluginAsync<SystemOptions> = async (app, opt
     const { namespace, backend } = resolveNamespace(request, body.namespace, backends)
     if (dns1123Problem(body.functionName) !== undefined) throw notFound(`function "${body.functionName}" not found in namespace "${namespace}"`)
     await backend.driver.remove(namespace, body.functionName)
+    opts.onFunctionRemoved?.(namespace, body.functionName)
     return accepted(reply)
   })
 

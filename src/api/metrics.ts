@@ -21,12 +21,16 @@ export interface ScaleDecisionLabels {
   ok: boolean
 }
 
+export interface BackendCallLabels { backend: string, operation: string, outcome: string }
+
 export interface Metrics {
   registry: Registry
   observeRequest (labels: { method: string, path: string, code: number, backend: string }, seconds: number): void
   observeInvocation (labels: { function: string, namespace: string, backend: string, code: number }, seconds: number): void
   /** one call into a backend's driver; outcome 'ok' or the error code */
-  observeBackendCall (labels: { backend: string, operation: string, outcome: string }, seconds: number): void
+  observeBackendCall (labels: BackendCallLabels, seconds: number): void
+  /** also tell `listener` of every backend call (the dashboard's history) */
+  onBackendCall (listener: (labels: BackendCallLabels, seconds: number) => void): void
   /** where the per-function replica and load gauges are read from at scrape time */
   setScaleSource (source: () => Iterable<FunctionScaleReport>): void
   observeScaleDecision (labels: ScaleDecisionLabels): void
@@ -64,6 +68,7 @@ export function createMetrics (): Metrics {
     registers: [registry]
   })
   let scaleSource: (() => Iterable<FunctionScaleReport>) | undefined
+  const backendCallListeners: Array<(labels: BackendCallLabels, seconds: number) => void> = []
   const fnLabels = ['function_name', 'namespace', 'backend'] as const
   /** a per-function gauge filled from the scale source whenever it is collected (no stale series) */
   const gauge = (name: string, help: string, value: (r: FunctionScaleReport) => number | undefined): void => {
@@ -154,9 +159,14 @@ export function createMetrics (): Metrics {
       requests.inc(labels)
       durations.observe(labels, seconds)
     },
-    observeBackendCall ({ backend, operation, outcome }, seconds) {
+    observeBackendCall (labels, seconds) {
+      const { backend, operation, outcome } = labels
       backendCalls.observe({ backend, operation, outcome }, seconds)
       if (outcome !== 'ok') backendErrors.inc({ backend, operation, code: outcome })
+      for (const listener of backendCallListeners) listener(labels, seconds)
+    },
+    onBackendCall (listener) {
+      backendCallListeners.push(listener)
     },
     observeInvocation ({ function: fn, namespace, backend, code }, seconds) {
       const labels = { function_name: fn, namespace, backend, code: String(code) }

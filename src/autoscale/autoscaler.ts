@@ -63,8 +63,21 @@ export interface AutoscalerOptions {
   logger: AutoscaleLogger
   /** the clock (ms); tests pass a fake one and call tick() themselves */
   now?: () => number
-  /** every scaling action, after it was carried out (metrics) */
-  onDecision?: (d: DecisionEvent) => void
+  /** hears every decision and sample (metrics, the dashboard's history) */
+  listener?: AutoscaleListener
+}
+
+/**
+ * What the autoscaler tells whoever listens, knowing nothing of them (/metrics, the history the
+ * dashboard charts): every scaling action once carried out, every tracked function once per tick,
+ * and a function that its backend no longer lists.
+ */
+export interface AutoscaleListener {
+  decision? (d: DecisionEvent): void
+  /** after the tick sampled it: what it has of the function now */
+  sampled? (r: FunctionReport): void
+  /** the backend no longer lists it (removed) */
+  forgotten? (namespace: string, name: string): void
 }
 
 export interface DecisionEvent {
@@ -205,14 +218,14 @@ export class Autoscaler implements Autoscaling {
     for (const t of this.tracked.values()) {
       const { load, active } = t.window.sample(now, t.counter)
       t.load = load
-      if (t.policy === undefined) {
+      if (t.policy !== undefined && !t.busy) {
+        const d = decide(t.policy, t.state, { now, current: t.replicas, load, active }, this.timing)
+        t.desired = d.desired
+        if (d.action !== 'none') this.act(t, d)
+      } else if (t.policy === undefined) {
         t.desired = undefined
-        continue
       }
-      if (t.busy) continue
-      const d = decide(t.policy, t.state, { now, current: t.replicas, load, active }, this.timing)
-      t.desired = d.desired
-      if (d.action !== 'none') this.act(t, d)
+      this.opts.listener?.sampled?.(this.reportOf(t))
     }
   }
 
@@ -269,6 +282,7 @@ export class Autoscaler implements Autoscaling {
       if (t.backend === backend && t.namespace === namespace && t.listedAt !== stamp) {
         this.tracked.delete(key)
         this.load.untrack(namespace, t.name)
+        this.opts.listener?.forgotten?.(namespace, t.name)
       }
     }
   }
@@ -308,7 +322,7 @@ export class Autoscaler implements Autoscaling {
       } finally {
         t.busy = false
         t.changedAt = ++this.changes
-        this.opts.onDecision?.({ function: t.name, namespace: t.namespace, backend: t.backend.name, action: d.action as DecisionEvent['action'], from, to: d.desired, reason: d.reason, ok })
+        this.opts.listener?.decision?.({ function: t.name, namespace: t.namespace, backend: t.backend.name, action: d.action as DecisionEvent['action'], from, to: d.desired, reason: d.reason, ok })
       }
       return ok
     })()
@@ -369,10 +383,10 @@ export class Autoscaler implements Autoscaling {
         t.desired = to
       }
       scaling = driver.scale(namespace, name, to).then(() => {
-        this.opts.onDecision?.({ function: name, namespace, backend: backend.name, action: 'wake', from, to, reason: 'a request arrived', ok: true })
+        this.opts.listener?.decision?.({ function: name, namespace, backend: backend.name, action: 'wake', from, to, reason: 'a request arrived', ok: true })
       }, (err: unknown) => {
         failed = err ?? new Error('scale failed')
-        this.opts.onDecision?.({ function: name, namespace, backend: backend.name, action: 'wake', from, to, reason: 'a request arrived', ok: false })
+        this.opts.listener?.decision?.({ function: name, namespace, backend: backend.name, action: 'wake', from, to, reason: 'a request arrived', ok: false })
       }).finally(() => {
         if (t !== undefined) {
           t.busy = false
@@ -410,21 +424,21 @@ export class Autoscaler implements Autoscaling {
 
   /** Every tracked function, for /metrics. */
   report (): FunctionReport[] {
-    const out: FunctionReport[] = []
-    for (const t of this.tracked.values()) {
-      out.push({
-        function: t.name,
-        namespace: t.namespace,
-        backend: t.backend.name,
-        replicas: t.replicas,
-        availableReplicas: t.available,
-        desiredReplicas: t.desired,
-        inflight: t.counter.inflight,
-        rps: t.load.rps,
-        concurrency: t.load.concurrency
-      })
+    return [...this.tracked.values()].map((t) => this.reportOf(t))
+  }
+
+  private reportOf (t: Tracked): FunctionReport {
+    return {
+      function: t.name,
+      namespace: t.namespace,
+      backend: t.backend.name,
+      replicas: t.replicas,
+      availableReplicas: t.available,
+      desiredReplicas: t.desired,
+      inflight: t.counter.inflight,
+      rps: t.load.rps,
+      concurrency: t.load.concurrency
     }
-    return out
   }
 }
 

@@ -5,7 +5,7 @@
  * functions that are gone.
  */
 import t from 'tap'
-import { Autoscaler, defaultMode } from '../../src/autoscale/autoscaler.ts'
+import { Autoscaler, defaultMode, type FunctionReport } from '../../src/autoscale/autoscaler.ts'
 import { Backends } from '../../src/core/backends.ts'
 import { MemoryDriver } from '../helpers/memory-driver.ts'
 
@@ -26,6 +26,9 @@ function setup (over: { park?: boolean } = {}) {
   let now = 0
   const lines: Array<{ obj: Record<string, unknown>, msg: string | undefined }> = []
   const decisions: string[] = []
+  const reasons: string[] = []
+  const samples: FunctionReport[] = []
+  const forgotten: string[] = []
   const scaler = new Autoscaler({
     backends,
     modes: { here: 'scale' },
@@ -41,14 +44,21 @@ function setup (over: { park?: boolean } = {}) {
       warn: (obj, msg) => { lines.push({ obj: obj as Record<string, unknown>, msg }) }
     },
     now: () => now,
-    onDecision: (d) => { decisions.push(`${d.function}:${d.action}:${d.from}->${d.to}:${d.ok ? 'ok' : 'failed'}`) }
+    listener: {
+      decision: (d) => {
+        decisions.push(`${d.function}:${d.action}:${d.from}->${d.to}:${d.ok ? 'ok' : 'failed'}`)
+        reasons.push(d.reason)
+      },
+      sampled: (r) => { samples.push(r) },
+      forgotten: (namespace, name) => { forgotten.push(`${namespace}/${name}`) }
+    }
   })
   const advance = async (ms: number): Promise<void> => {
     now += ms
     await scaler.tick()
     await new Promise((resolve) => setImmediate(resolve))
   }
-  return { scaled, reported, scaler, lines, decisions, parks, advance, backends }
+  return { scaled, reported, scaler, lines, decisions, reasons, samples, forgotten, parks, advance, backends }
 }
 
 t.test('default modes: local and kubernetes are scaled, the rest only reported', async (t) => {
@@ -80,6 +90,7 @@ t.test('load drives the CE rule through driver.scale; each action is logged; rep
   t.match(report.find((r) => r.backend === 'here'), { desiredReplicas: 4, replicas: 4 })
   t.match(s.lines.find((l) => l.msg?.startsWith('autoscale: scaled up')), { obj: { function: 'api', namespace: 'openfaas-fn', backend: 'here', from: 1, to: 4, action: 'up' } })
   t.same(s.decisions, ['api:up:1->4:ok'])
+  t.match(s.reasons[0], /\S/, 'the decision names the rule that fired')
   // idle: back to min after the rate window and the down window
   for (let i = 0; i < 10; i++) await s.advance(1000)
   t.equal((await s.scaled.status('openfaas-fn', 'api')).replicas, 1)
@@ -136,5 +147,7 @@ t.test('a removed function is forgotten (its counters too)', async (t) => {
   await s.advance(1000)
   t.equal(s.scaler.load.counter('openfaas-fn', 'gone'), undefined)
   t.same(s.scaler.report().filter((r) => r.function === 'gone'), [])
+  t.same(s.forgotten, ['openfaas-fn/gone'], 'listeners hear that it is gone')
+  t.ok(s.samples.some((r) => r.function === 'gone' && r.namespace === 'openfaas-fn'), 'it was sampled while it existed')
   await s.scaler.stop()
 })

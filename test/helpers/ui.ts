@@ -6,12 +6,13 @@
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Test } from 'tap'
 import { chromium, type BrowserContext } from 'playwright-core'
 import { ensureUiBuilt, UI_OUT, type UiBuildInfo } from '../../scripts/build-ui.ts'
+import { startProvider } from './provider-process.ts'
 
 const LOCK = `${UI_OUT}.lock`
 const LOCK_STALE_MS = 120_000
@@ -82,4 +83,40 @@ export async function launchBrowser (t: Test, opts: BrowserOptions = {}): Promis
   })
   context.setDefaultTimeout(10_000)
   return context
+}
+
+export const USER = 'admin'
+export const PASSWORD = 'dashboard-pass'
+
+export interface Dashboard {
+  url: string
+  /** the provider's API with the dashboard's credentials */
+  api: (method: string, p: string, body?: unknown) => Promise<Response>
+}
+
+/** The built UI and the real provider process (src/main.ts) on the local backend with basic auth, 127.0.0.1 only. */
+export async function startDashboard (t: Test, env: Record<string, string> = {}): Promise<Dashboard> {
+  await ensureUi()
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'fb-ui-e2e-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const secrets = path.join(dir, 'secrets')
+  await mkdir(secrets)
+  await writeFile(path.join(secrets, 'basic-auth-user'), USER)
+  await writeFile(path.join(secrets, 'basic-auth-password'), PASSWORD)
+  const provider = await startProvider(t, {
+    basic_auth: 'true',
+    secret_mount_path: secrets,
+    bind_address: '127.0.0.1',
+    state_dir: path.join(dir, 'state'),
+    write_timeout: '3s',
+    read_timeout: '5s',
+    ...env
+  })
+  const auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`
+  const api = async (method: string, p: string, body?: unknown): Promise<Response> => await fetch(`${provider.url}${p}`, {
+    method,
+    headers: { authorization: auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {})
+  })
+  return { url: provider.url, api }
 }

@@ -7,16 +7,13 @@
  * shown, delete the function after confirming. Saves screenshots to test-output/screenshots/ on
  * every run, and refreshes the committed docs/screenshots/ when UPDATE_SCREENSHOTS=1.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import type { Test } from 'tap'
 import { parse } from 'yaml'
 import type { Page } from 'playwright-core'
-import { startProvider } from '../helpers/provider-process.ts'
-import { ensureUi, launchBrowser } from '../helpers/ui.ts'
+import { launchBrowser, PASSWORD, startDashboard as setUp, USER } from '../helpers/ui.ts'
 
 t.setTimeout(240_000)
 
@@ -24,34 +21,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1'
   ? path.join(repoRoot, 'docs', 'screenshots')
   : path.join(repoRoot, 'test-output', 'screenshots')
-const USER = 'admin'
-const PASSWORD = 'dashboard-pass'
 const SECRET_VALUE = 'never-shown-s3cret'
-
-async function setUp (t: Test): Promise<{ url: string, api: (method: string, p: string, body?: unknown) => Promise<Response> }> {
-  await ensureUi()
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'fb-ui-e2e-'))
-  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-  const secrets = path.join(dir, 'secrets')
-  await mkdir(secrets)
-  await writeFile(path.join(secrets, 'basic-auth-user'), USER)
-  await writeFile(path.join(secrets, 'basic-auth-password'), PASSWORD)
-  const provider = await startProvider(t, {
-    basic_auth: 'true',
-    secret_mount_path: secrets,
-    bind_address: '127.0.0.1',
-    state_dir: path.join(dir, 'state'),
-    write_timeout: '3s',
-    read_timeout: '5s'
-  })
-  const auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`
-  const api = async (method: string, p: string, body?: unknown): Promise<Response> => await fetch(`${provider.url}${p}`, {
-    method,
-    headers: { authorization: auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {})
-  })
-  return { url: provider.url, api }
-}
 
 const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true })
 const text = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? ''
@@ -102,7 +72,8 @@ t.test('the dashboard in a real browser', async (t) => {
     t.equal(await page.locator('#service-error').count(), 0, 'the fixed field has no error any more')
 
     await page.getByLabel('Secrets', { exact: true }).fill('')
-    await page.getByLabel('Environment variables').fill('greeting=hi')
+    await page.getByLabel('Variable 1 name').fill('greeting')
+    await page.getByLabel('Variable 1 value').fill('hi')
     await page.getByRole('button', { name: 'Deploy', exact: true }).click()
     await page.waitForURL(/#\/function\/openfaas-fn\/echo$/)
     await page.getByRole('heading', { level: 1, name: /echo/ }).waitFor()
@@ -177,9 +148,17 @@ t.test('the dashboard in a real browser', async (t) => {
 
   await t.test('edit env vars, labels and annotations and redeploy', async (t) => {
     await page.getByText('Edit and redeploy').click()
-    t.equal(await page.locator('#edit-env').inputValue(), 'greeting=hi', 'the form starts from the deployed values')
+    t.equal(await page.locator('#edit-env').inputValue(), 'greeting', 'the form starts from the deployed values')
+    t.equal(await page.getByLabel('Variable 1 value').inputValue(), 'hi')
     t.notMatch(await page.locator('#edit-labels').inputValue(), /faas_function/, "the provider's faas_function label is not offered as a user label")
-    await page.locator('#edit-env').fill('greeting=hello\ncolour=blue')
+    await page.getByLabel('Variable 1 value').fill('hello')
+    await page.getByRole('button', { name: 'Add variable' }).click()
+    await page.getByLabel('Variable 2 name').fill('colour')
+    await page.getByLabel('Variable 2 value').fill('blue')
+    // a value with newlines (a PEM block) is typed as it is and arrives as it is
+    await page.getByRole('button', { name: 'Add variable' }).click()
+    await page.getByLabel('Variable 3 name').fill('CERT')
+    await page.getByLabel('Variable 3 value').fill('-----BEGIN X-----\nAAAA\n-----END X-----')
     await page.locator('#edit-labels').fill('team=web')
     await page.locator('#edit-annotations').fill('topic=orders')
     await page.getByRole('button', { name: 'Redeploy' }).click()
@@ -192,7 +171,7 @@ t.test('the dashboard in a real browser', async (t) => {
       throw new Error('the update never arrived')
     })
     const s = await (await api('GET', '/system/function/echo')).json() as Record<string, unknown>
-    t.match(s, { envProcess: 'cat', envVars: { greeting: 'hello', colour: 'blue' }, labels: { team: 'web' }, annotations: { topic: 'orders' } })
+    t.match(s, { envProcess: 'cat', envVars: { greeting: 'hello', colour: 'blue', CERT: '-----BEGIN X-----\nAAAA\n-----END X-----' }, labels: { team: 'web' }, annotations: { topic: 'orders' } })
   })
 
   await t.test('export stack.yml: it parses and names every function', async (t) => {
@@ -263,6 +242,49 @@ t.test('the dashboard in a real browser', async (t) => {
     t.same(await (await api('GET', '/system/secrets')).json(), [])
   })
 
+  await t.test('namespaces: create with labels and annotations, edit, delete; the API\'s refusals shown', async (t) => {
+    await nav(page, 'Namespaces').click()
+    await page.getByRole('heading', { level: 1, name: 'Namespaces' }).waitFor()
+    await page.locator('[data-ns="staging-fn"]').waitFor()
+    const form = page.getByRole('form', { name: 'Create a namespace' })
+    await form.getByLabel('Name', { exact: true }).fill('Bad_Name')
+    await form.getByRole('button', { name: 'Create' }).click()
+    await form.locator('.error', { hasText: 'DNS-1123' }).waitFor()
+    await form.getByLabel('Name', { exact: true }).fill('team-ui')
+    await form.getByLabel('Labels').fill('openfaas=1\ntier=gold')
+    await form.getByLabel('Annotations').fill('owner=web')
+    await form.getByRole('button', { name: 'Create' }).click()
+    await page.getByText('Created namespace team-ui.').waitFor()
+    t.same(await (await api('GET', '/system/namespace/team-ui')).json(), { name: 'team-ui', labels: { openfaas: '1', tier: 'gold' }, annotations: { owner: 'web' } })
+    const row = page.locator('[data-ns="team-ui"]')
+    await row.locator('[data-testid="ns-labels"]', { hasText: 'tier=gold' }).waitFor()
+
+    await form.getByLabel('Name', { exact: true }).fill('team-ui')
+    await form.getByRole('button', { name: 'Create' }).click()
+    await page.getByRole('alert').filter({ hasText: 'already exists' }).waitFor()
+    t.pass('a second create shows the API\'s 409 message')
+
+    await row.getByRole('button', { name: 'Edit team-ui' }).click()
+    t.equal(await page.locator('#ns-team-ui-labels').inputValue(), 'openfaas=1\ntier=gold', 'the editor starts from the stored labels')
+    await page.locator('#ns-team-ui-labels').fill('openfaas=1\ntier=silver')
+    await row.getByRole('button', { name: 'Save' }).click()
+    await row.locator('[data-testid="ns-labels"]', { hasText: 'tier=silver' }).waitFor()
+    t.same((await (await api('GET', '/system/namespace/team-ui')).json() as { labels: unknown }).labels, { openfaas: '1', tier: 'silver' })
+
+    // refusals come back with the API's own words: the default namespace, one that holds functions
+    const home = page.locator('[data-ns="openfaas-fn"]')
+    await home.getByRole('button', { name: 'Delete openfaas-fn' }).click()
+    await page.getByRole('dialog', { name: 'Delete namespace openfaas-fn?' }).getByRole('button', { name: 'Delete' }).click()
+    await home.getByRole('alert').filter({ hasText: 'default namespace' }).waitFor()
+    t.equal((await api('GET', '/system/namespace/openfaas-fn')).status, 200, 'still there')
+
+    await row.getByRole('button', { name: 'Delete team-ui' }).click()
+    await page.getByRole('dialog', { name: 'Delete namespace team-ui?' }).getByRole('button', { name: 'Delete' }).click()
+    await row.waitFor({ state: 'detached' })
+    t.equal((await api('GET', '/system/namespace/team-ui')).status, 404, 'gone from the provider')
+    await page.screenshot({ path: path.join(SHOTS, 'namespaces.png'), fullPage: true })
+  })
+
   await t.test('delete the function after confirming', async (t) => {
     await page.goto(`${url}/ui/#/function/openfaas-fn/echo`)
     await page.getByRole('button', { name: 'Delete echo…' }).click()
@@ -280,5 +302,5 @@ t.test('the dashboard in a real browser', async (t) => {
     await page.locator('[data-namespace="openfaas-fn"]', { hasText: 'No functions' }).waitFor()
   })
 
-  t.same(consoleErrors.filter((e) => !/^Failed to load resource: the server responded with a status of (400|404|503)/.test(e)), [], 'no errors in the browser console')
+  t.same(consoleErrors.filter((e) => !/^Failed to load resource: the server responded with a status of (400|404|409|503)/.test(e)), [], 'no errors in the browser console')
 })

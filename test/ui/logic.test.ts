@@ -9,7 +9,7 @@ import { parse } from 'yaml'
 import { normaliseDeployment } from '../../src/core/validate.ts'
 import type { FunctionStatus } from '../../ui/src/api.ts'
 import { backendDetails, health } from '../../ui/src/status.ts'
-import { fieldOfApiError, parsePairs, validateDeployment } from '../../ui/src/validate.ts'
+import { fieldOfApiError, parsePairs, readEnvRows, validateDeployment } from '../../ui/src/validate.ts'
 import { toStackYaml } from '../../ui/src/yaml.ts'
 
 const serverAccepts = (fn: Parameters<typeof normaliseDeployment>[0]): boolean => {
@@ -90,4 +90,13 @@ t.test('status badge and backend details', async (t) => {
   t.equal(health(fn({})), 'ready')
   const details = backendDetails(fn({ annotations: { 'faas-bridge.dev/pods': 'a (Running)', 'faas-bridge/console': 'https://console.cloud.google.com/run', 'faas-bridge/url': 'https://f.run.app', mine: 'x' } }))
   t.same(details.map((d) => [d.label, d.href]), [['pods', undefined], ['console', 'https://console.cloud.google.com/run'], ['url', 'https://f.run.app']])
+})
+
+t.test('environment rows: values keep their newlines; empty rows are skipped; names are checked', async (t) => {
+  t.same(readEnvRows([{ key: ' CERT ', value: '-----BEGIN-----\nAAAA\n-----END-----\n' }, { key: '', value: '' }, { key: 'mode', value: 'http' }]),
+    { map: { CERT: '-----BEGIN-----\nAAAA\n-----END-----\n', mode: 'http' } })
+  t.match(readEnvRows([{ key: '', value: 'orphan' }]).error, /variable 1: a value needs a name/)
+  t.match(readEnvRows([{ key: 'A B', value: 'x' }]).error, /cannot hold/)
+  t.match(readEnvRows([{ key: 'A=B', value: 'x' }]).error, /cannot hold/)
+  t.match(readEnvRows([{ key: 'A', value: '1' }, { key: 'A', value: '2' }]).error, /variable 2: "A" is given twice/)
 })

@@ -4,8 +4,10 @@
  */
 
 // the wire types are the server's own (type-only: nothing of src/ reaches the bundle)
-import type { FunctionDeployment, FunctionStatus, LogMessage, SecretInfo } from '../../src/core/types.ts'
-export type { FunctionDeployment, FunctionResources, FunctionStatus, LogMessage, SecretInfo } from '../../src/core/types.ts'
+import type { FunctionDeployment, FunctionNamespace, FunctionStatus, LogMessage, SecretInfo } from '../../src/core/types.ts'
+export type { FunctionDeployment, FunctionNamespace, FunctionResources, FunctionStatus, LogMessage, SecretInfo } from '../../src/core/types.ts'
+import type { FunctionHistory, HistorySummary, HistoryWindow } from '../../src/history/store.ts'
+export type { FunctionHistory, HistoryDecision, HistorySummary, HistoryWindow } from '../../src/history/store.ts'
 
 export interface BackendInfo { name: string, kind: string, namespaces: string[] }
 
@@ -55,7 +57,14 @@ export const api = {
   secrets: async (namespace: string) => await json<SecretInfo[]>(`/system/secrets?${q({ namespace })}`),
   createSecret: async (namespace: string, name: string, value: string) => { await send('POST', '/system/secrets', { name, namespace, value }) },
   updateSecret: async (namespace: string, name: string, value: string) => { await send('PUT', '/system/secrets', { name, namespace, value }) },
-  deleteSecret: async (namespace: string, name: string) => { await send('DELETE', '/system/secrets', { name, namespace }) }
+  deleteSecret: async (namespace: string, name: string) => { await send('DELETE', '/system/secrets', { name, namespace }) },
+  history: async (namespace: string, name: string, window: HistoryWindow) =>
+    await json<FunctionHistory>(`/system/history/${encodeURIComponent(name)}?${q({ namespace, window })}`),
+  historySummary: async () => await json<HistorySummary>('/system/history'),
+  namespace: async (name: string) => await json<FunctionNamespace>(`/system/namespace/${encodeURIComponent(name)}`),
+  createNamespace: async (ns: FunctionNamespace) => { await send('POST', '/system/namespace/', ns) },
+  updateNamespace: async (ns: FunctionNamespace) => { await send('PUT', `/system/namespace/${encodeURIComponent(ns.name)}`, ns) },
+  deleteNamespace: async (name: string) => { await request('DELETE', `/system/namespace/${encodeURIComponent(name)}`) }
 }
 
 /** The function's URL on this provider's invoke proxy: /function/NAME.NAMESPACE/PATH?QUERY */

@@ -1,6 +1,6 @@
 /* Small shared pieces: status badge, field wrapper with its error, confirmation dialog, links. */
 import { html } from 'htm/preact'
-import { useEffect, useRef } from 'preact/hooks'
+import { useEffect, useId, useRef } from 'preact/hooks'
 import type { ComponentChildren } from 'preact'
 import type { FunctionStatus } from './api.ts'
 import { backendDetails, health, HEALTH_TEXT } from './status.ts'
@@ -10,6 +10,7 @@ export const href = {
   fn: (ns: string, name: string) => `#/function/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`,
   deploy: (ns?: string) => (ns !== undefined ? `#/deploy?namespace=${encodeURIComponent(ns)}` : '#/deploy'),
   secrets: (ns?: string) => (ns !== undefined ? `#/secrets?namespace=${encodeURIComponent(ns)}` : '#/secrets'),
+  namespaces: '#/namespaces',
   export: (ns?: string) => (ns !== undefined ? `#/export?namespace=${encodeURIComponent(ns)}` : '#/export')
 }
 
@@ -49,6 +50,8 @@ export function Confirm ({ open, title, children, confirmText, onConfirm, onCanc
   open: boolean, title: string, children: ComponentChildren, confirmText: string, onConfirm: () => void, onCancel: () => void
 }) {
   const ref = useRef<HTMLDialogElement>(null)
+  // several dialogs may be on one page (a delete per namespace): each names itself
+  const titleId = `confirm-${useId()}`
   useEffect(() => {
     const d = ref.current
     if (d === null) return
@@ -61,8 +64,8 @@ export function Confirm ({ open, title, children, confirmText, onConfirm, onCanc
     if (!open && d.open) d.close()
     return undefined
   }, [open])
-  return html`<dialog ref=${ref} aria-labelledby="confirm-title" onCancel=${(e: Event) => { e.preventDefault(); onCancel() }}>
-    <h2 id="confirm-title">${title}</h2>
+  return html`<dialog ref=${ref} aria-labelledby=${titleId} onCancel=${(e: Event) => { e.preventDefault(); onCancel() }}>
+    <h2 id=${titleId}>${title}</h2>
     <div>${children}</div>
     <div class="actions">
       <button type="button" class="cancel" onClick=${onCancel}>Cancel</button>

@@ -5,6 +5,7 @@
  *   #/deploy?namespace=NS      deploy form
  *   #/secrets?namespace=NS     secrets (names only; values are write-only)
  *   #/export?namespace=NS      faas-cli stack.yml of a namespace or of all
+ *   #/namespaces               namespaces: create, edit labels and annotations, delete
  */
 import { html, render } from 'htm/preact'
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
@@ -13,10 +14,11 @@ import { href } from './components.ts'
 import { DeployPage } from './pages/deploy.ts'
 import { ExportPage } from './pages/export.ts'
 import { FunctionPage } from './pages/function.ts'
+import { NamespacesPage } from './pages/namespaces.ts'
 import { Overview } from './pages/overview.ts'
 import { SecretsPage } from './pages/secrets.ts'
 
-interface Route { page: 'overview' | 'function' | 'deploy' | 'secrets' | 'export' | 'missing', parts: string[], query: URLSearchParams }
+interface Route { page: 'overview' | 'function' | 'deploy' | 'secrets' | 'export' | 'namespaces' | 'missing', parts: string[], query: URLSearchParams }
 
 function parseRoute (hash: string): Route {
   const raw = hash.replace(/^#/, '')
@@ -26,12 +28,12 @@ function parseRoute (hash: string): Route {
   const first = parts[0]
   if (first === undefined) return { page: 'overview', parts, query }
   if (first === 'function' && parts.length === 3) return { page: 'function', parts: parts.slice(1), query }
-  if (first === 'deploy' || first === 'secrets' || first === 'export') return { page: first, parts, query }
+  if (first === 'deploy' || first === 'secrets' || first === 'export' || first === 'namespaces') return { page: first, parts, query }
   return { page: 'missing', parts, query }
 }
 
 const TITLES: Record<Route['page'], string> = {
-  overview: 'Overview', function: 'Function', deploy: 'Deploy', secrets: 'Secrets', export: 'Export', missing: 'Not found'
+  overview: 'Overview', function: 'Function', deploy: 'Deploy', secrets: 'Secrets', export: 'Export', namespaces: 'Namespaces', missing: 'Not found'
 }
 
 function App () {
@@ -85,6 +87,7 @@ function App () {
       case 'function': content = html`<${FunctionPage} key=${route.parts.join('/')} namespace=${route.parts[0]} name=${route.parts[1]} backends=${backends} />`; break
       case 'deploy': content = html`<${DeployPage} namespaces=${namespaces} namespace=${nsParam} />`; break
       case 'secrets': content = html`<${SecretsPage} key=${nsParam} backends=${backends} namespace=${nsParam} />`; break
+      case 'namespaces': content = html`<${NamespacesPage} backends=${backends} onChanged=${reloadBackends} />`; break
       case 'export': content = html`<${ExportPage} key=${nsParam} namespaces=${namespaces} namespace=${nsParam} />`; break
       default: content = html`<h1 tabindex="-1">Page not found</h1><p><a href=${href.overview}>Back to the overview</a></p>`
     }
@@ -99,6 +102,7 @@ function App () {
           ${nav('overview', href.overview, 'Overview')}
           ${nav('deploy', href.deploy(), 'Deploy')}
           ${nav('secrets', href.secrets(), 'Secrets')}
+          ${nav('namespaces', href.namespaces, 'Namespaces')}
           ${nav('export', href.export(), 'Export')}
         </ul>
       </nav>

@@ -43,6 +43,23 @@ export function parsePairs (text: string, what: string): { map: Record<string, s
   return { map }
 }
 
+/** one environment variable: its value may hold newlines (a PEM, a JSON document), so each has its own text area */
+export interface EnvRow { key: string, value: string }
+
+/** rows → a map; rows with neither key nor value are skipped; errors name the row */
+export function readEnvRows (rows: EnvRow[]): { map: Record<string, string>, error?: string } {
+  const map: Record<string, string> = {}
+  for (const [i, r] of rows.entries()) {
+    const key = r.key.trim()
+    if (key === '' && r.value === '') continue
+    if (key === '') return { map, error: `variable ${i + 1}: a value needs a name` }
+    if (/[=\s]/.test(key)) return { map, error: `variable ${i + 1}: the name "${key}" cannot hold "=" or spaces` }
+    if (key in map) return { map, error: `variable ${i + 1}: "${key}" is given twice` }
+    map[key] = r.value
+  }
+  return { map }
+}
+
 export const formatPairs = (map: Record<string, string> | undefined): string =>
   Object.entries(map ?? {}).map(([k, v]) => `${k}=${v}`).join('\n')
 

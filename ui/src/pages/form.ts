@@ -8,14 +8,14 @@ import { useRef, useState } from 'preact/hooks'
 import { api, ApiError, type FunctionDeployment, type FunctionStatus } from '../api.ts'
 import { described, ErrorBox, Field } from '../components.ts'
 import { isStatusAnnotation, userLabels } from '../status.ts'
-import { fieldOfApiError, formatPairs, parsePairs, validateDeployment, type Errors, type Field as FieldName } from '../validate.ts'
+import { fieldOfApiError, formatPairs, parsePairs, readEnvRows, validateDeployment, type EnvRow, type Errors, type Field as FieldName } from '../validate.ts'
 
 interface Values {
   service: string
   namespace: string
   image: string
   envProcess: string
-  env: string
+  env: EnvRow[]
   labels: string
   annotations: string
   secrets: string
@@ -32,7 +32,7 @@ function initialValues (namespace: string, fn?: FunctionStatus): Values {
     namespace: fn?.namespace ?? namespace,
     image: fn?.image ?? '',
     envProcess: fn?.envProcess ?? '',
-    env: formatPairs(fn?.envVars),
+    env: envRows(fn?.envVars),
     labels: formatPairs(userLabels(fn?.labels)),
     annotations: formatPairs(Object.fromEntries(Object.entries(fn?.annotations ?? {}).filter(([k]) => !isStatusAnnotation(k)))),
     secrets: (fn?.secrets ?? []).join(', '),
@@ -42,6 +42,11 @@ function initialValues (namespace: string, fn?: FunctionStatus): Values {
     requestsCpu: fn?.requests?.cpu ?? '',
     readOnly: fn?.readOnlyRootFilesystem ?? false
   }
+}
+
+const envRows = (map: Record<string, string> | undefined): EnvRow[] => {
+  const rows = Object.entries(map ?? {}).map(([key, value]) => ({ key, value }))
+  return rows.length > 0 ? rows : [{ key: '', value: '' }]
 }
 
 const resources = (memory: string, cpu: string) => {
@@ -81,7 +86,7 @@ export function FunctionForm ({ mode, namespaces, namespace, fn, onDone }: {
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault()
     const errs: Errors = {}
-    const env = parsePairs(v.env, 'environment variable')
+    const env = readEnvRows(v.env)
     const labels = parsePairs(v.labels, 'label')
     const annotations = parsePairs(v.annotations, 'annotation')
     if (env.error !== undefined) errs.envVars = env.error
@@ -147,7 +152,7 @@ export function FunctionForm ({ mode, namespaces, namespace, fn, onDone }: {
       ${text('envProcess', 'envProcess', 'Process (fprocess)', { hint: 'the command the watchdog runs, e.g. cat', placeholder: 'cat' })}
     </div>
     <div class="grid">
-      ${area('env', 'envVars', 'Environment variables', 'one KEY=VALUE per line; mode=http for a long-running HTTP server', 'mode=http')}
+      <${EnvEditor} prefix=${p} rows=${v.env} error=${errors.envVars} onChange=${(env: EnvRow[]) => { setV({ ...v, env }) }} />
       ${area('labels', 'labels', 'Labels', 'one KEY=VALUE per line; com.openfaas.scale.min sets the initial replicas', 'com.openfaas.scale.min=1')}
       ${area('annotations', 'annotations', 'Annotations', 'one KEY=VALUE per line', 'topic=orders')}
       ${text('secrets', 'secrets', 'Secrets', { hint: 'names of existing secrets, separated by commas', placeholder: 'api-token' })}
@@ -167,4 +172,24 @@ export function FunctionForm ({ mode, namespaces, namespace, fn, onDone }: {
       <button type="submit" class="primary" disabled=${busy}>${busy ? 'Working…' : mode === 'deploy' ? 'Deploy' : 'Redeploy'}</button>
     </div>
   </form>`
+}
+
+/** One row per variable: a name and a text area for its value (newlines kept as typed). */
+function EnvEditor ({ prefix, rows, error, onChange }: { prefix: string, rows: EnvRow[], error: string | undefined, onChange: (rows: EnvRow[]) => void }) {
+  const set = (i: number, patch: Partial<EnvRow>) => { onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r))) }
+  const errorId = `${prefix}env-error`
+  return html`<fieldset class=${`field env${error !== undefined ? ' has-error' : ''}`} aria-describedby=${[`${prefix}env-hint`, error !== undefined ? errorId : ''].join(' ').trim()}>
+    <legend>Environment variables</legend>
+    <div class="env-rows">${rows.map((r, i) => html`<div class="env-row" key=${i}>
+      <input id=${i === 0 ? `${prefix}env` : undefined} type="text" value=${r.key} placeholder="NAME" aria-label=${`Variable ${i + 1} name`}
+        autocomplete="off" spellcheck=${false} aria-invalid=${error !== undefined ? 'true' : undefined}
+        onInput=${(e: Event) => { set(i, { key: (e.currentTarget as HTMLInputElement).value }) }} />
+      <textarea rows=${Math.min(8, Math.max(1, r.value.split('\n').length))} value=${r.value} placeholder="value" aria-label=${`Variable ${i + 1} value`}
+        spellcheck=${false} onInput=${(e: Event) => { set(i, { value: (e.currentTarget as HTMLTextAreaElement).value }) }}></textarea>
+      <button type="button" aria-label=${`Remove variable ${i + 1}`} onClick=${() => { onChange(rows.length > 1 ? rows.filter((_, j) => j !== i) : [{ key: '', value: '' }]) }}>Remove</button>
+    </div>`)}</div>
+    <div class="actions"><button type="button" onClick=${() => { onChange([...rows, { key: '', value: '' }]) }}>Add variable</button></div>
+    <p class="hint" id=${`${prefix}env-hint`}>a value may span lines; mode=http runs a long-running HTTP server</p>
+    ${error !== undefined ? html`<p class="error" id=${errorId} role="alert">${error}</p>` : null}
+  </fieldset>`
 }

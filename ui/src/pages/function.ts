@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { api, ApiError, followLogs, invokeUrl, type BackendInfo, type FunctionStatus, type LogMessage } from '../api.ts'
 import { Badge, Confirm, Details, ErrorBox, href } from '../components.ts'
 import { ago } from '../status.ts'
+import { FunctionCharts } from './function-charts.ts'
 import { FunctionForm } from './form.ts'
 
 const POLL_MS = 2000
@@ -57,6 +58,7 @@ export function FunctionPage ({ namespace, name, backends }: { namespace: string
       </section>
       <${Scale} fn=${fn} onChange=${refresh} />
     </div>
+    <${FunctionCharts} namespace=${namespace} name=${name} />
     <${Invoke} fn=${fn} />
     <${Logs} namespace=${namespace} name=${name} />
     <section class="card" aria-labelledby="edit-h">
