@@ -8,7 +8,7 @@ import type { FunctionStatus } from './api.ts'
 const STATUS_KEYS = new Set(['faas-bridge/url', 'faas-bridge/console'])
 
 /** an annotation the backend reports about the running function, not one the user deployed */
-export const isStatusAnnotation = (k: string): boolean => k.startsWith('faas-bridge.dev/') || STATUS_KEYS.has(k)
+export const isStatusAnnotation = (k: string): boolean => k.startsWith('faas-bridge.dev/') || k.startsWith('reconcile.faas-bridge.dev/') || STATUS_KEYS.has(k)
 
 /**
  * The labels the user deployed: every status carries faas_function = NAME (the provider's label,
@@ -16,6 +16,15 @@ export const isStatusAnnotation = (k: string): boolean => k.startsWith('faas-bri
  */
 export function userLabels (labels: Record<string, string> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => k !== 'faas_function'))
+}
+
+/** reconcile.faas-bridge.dev/source: the declarative source that manages the function (src/reconcile/) */
+export const SOURCE_ANNOTATION = 'reconcile.faas-bridge.dev/source'
+
+/** the declarative source managing the function, if any: the dashboard then shows it read-only */
+export function managedBy (fn: FunctionStatus): string | undefined {
+  const v = fn.annotations?.[SOURCE_ANNOTATION]
+  return v === undefined || v === '' ? undefined : v
 }
 
 export interface Detail { key: string, label: string, value: string, href?: string }

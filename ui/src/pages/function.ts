@@ -3,7 +3,7 @@ import { html } from 'htm/preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { api, ApiError, followLogs, invokeUrl, type BackendInfo, type FunctionStatus, type LogMessage } from '../api.ts'
 import { Badge, Confirm, Details, ErrorBox, href } from '../components.ts'
-import { ago } from '../status.ts'
+import { ago, managedBy } from '../status.ts'
 import { FunctionCharts } from './function-charts.ts'
 import { FunctionForm } from './form.ts'
 
@@ -38,6 +38,7 @@ export function FunctionPage ({ namespace, name, backends }: { namespace: string
       ? html`<p class="error-box" role="alert">${error.status === 404 ? `There is no function "${name}" in namespace "${namespace}".` : error.message}</p>`
       : html`<p class="loading" role="status">Loading…</p>`}`
   }
+  const source = managedBy(fn)
   return html`${head}
     ${error !== undefined ? html`<p class="error-box" role="alert">Status could not be refreshed: ${error.message}</p>` : null}
     <div class="cards">
@@ -49,6 +50,7 @@ export function FunctionPage ({ namespace, name, backends }: { namespace: string
           <div><dt>Image</dt><dd><code>${fn.image}</code></dd></div>
           ${fn.envProcess !== undefined ? html`<div><dt>Process</dt><dd><code>${fn.envProcess}</code></dd></div>` : null}
           <div><dt>Backend</dt><dd>${backend !== undefined ? `${backend.name} (${backend.kind})` : 'unknown'}</dd></div>
+          ${source !== undefined ? html`<div><dt>Managed by</dt><dd><code>${source}</code> (read-only here)</dd></div>` : null}
           <div><dt>Created</dt><dd><time datetime=${fn.createdAt} title=${fn.createdAt}>${ago(fn.createdAt)}</time></dd></div>
           ${fn.invocationCount !== undefined ? html`<div><dt>Invocations</dt><dd>${fn.invocationCount}</dd></div>` : null}
           ${(fn.secrets ?? []).length > 0 ? html`<div><dt>Secrets</dt><dd>${(fn.secrets ?? []).join(', ')}</dd></div>` : null}
@@ -61,14 +63,20 @@ export function FunctionPage ({ namespace, name, backends }: { namespace: string
     <${FunctionCharts} namespace=${namespace} name=${name} />
     <${Invoke} fn=${fn} />
     <${Logs} namespace=${namespace} name=${name} />
-    <section class="card" aria-labelledby="edit-h">
-      <details>
-        <summary><h2 id="edit-h">Edit and redeploy</h2></summary>
-        <${FunctionForm} key=${fn.createdAt} mode="edit" namespaces=${[namespace]} namespace=${namespace} fn=${fn}
-          onDone=${refresh} />
-      </details>
-    </section>
-    <${Delete} fn=${fn} />`
+    ${source !== undefined
+      ? html`<section class="card" aria-labelledby="declared-h" data-testid="declared">
+          <h2 id="declared-h">Declared in ${source}</h2>
+          <p>This function is managed declaratively: its spec comes from <code>${source}</code>, and an edit or a
+            delete made here would be put back on the next reconcile pass. Change the source instead.</p>
+        </section>`
+      : html`<section class="card" aria-labelledby="edit-h">
+          <details>
+            <summary><h2 id="edit-h">Edit and redeploy</h2></summary>
+            <${FunctionForm} key=${fn.createdAt} mode="edit" namespaces=${[namespace]} namespace=${namespace} fn=${fn}
+              onDone=${refresh} />
+          </details>
+        </section>
+        <${Delete} fn=${fn} />`}`
 }
 
 function Scale ({ fn, onChange }: { fn: FunctionStatus, onChange: () => void }) {

@@ -8,7 +8,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks'
 import { api, type BackendInfo, type FunctionStatus, type HistorySummary } from '../api.ts'
 import { Chart } from '../chart.ts'
 import { Badge, Details, href } from '../components.ts'
-import { ago, health } from '../status.ts'
+import { ago, health, managedBy } from '../status.ts'
 
 type NsState = { functions: FunctionStatus[] } | { error: string }
 
@@ -110,7 +110,7 @@ function Namespace ({ ns, state, history }: { ns: string, state: NsState | undef
                   const h = history?.functions.find((f) => f.namespace === ns && f.name === fn.name)
                   return html`
                   <tr key=${fn.name} data-function=${fn.name}>
-                    <th scope="row" data-label="Function"><a href=${href.fn(ns, fn.name)}>${fn.name}</a></th>
+                    <th scope="row" data-label="Function"><a href=${href.fn(ns, fn.name)}>${fn.name}</a>${managedBy(fn) !== undefined ? html` <span class="badge badge-declared" title=${`managed by ${managedBy(fn) ?? ''}`}>declared</span>` : null}</th>
                     <td data-label="Image"><code>${fn.image}</code></td>
                     <td data-label="Replicas"><span aria-label=${`${fn.availableReplicas} available of ${fn.replicas} desired`}>${fn.availableReplicas} / ${fn.replicas}</span></td>
                     <td data-label="Requests/s">${h !== undefined ? html`<${Spark} ns=${ns} name=${fn.name} rps=${h.rps} seconds=${history?.bucketSeconds ?? 5} />` : html`<span class="muted">—</span>`}</td>
