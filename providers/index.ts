@@ -16,6 +16,17 @@ export const BUILT_IN_DRIVERS: Readonly<Record<string, () => Promise<DriverModul
   tekton: async () => await import('./tekton/index.ts')
 }
 
+/** The Lease coordination for several replicas in a cluster, loaded only when leader election is on. */
+export async function loadLeaseCoordination (): Promise<typeof import('./kubernetes/common/lease-coordination.ts')> {
+  return await import('./kubernetes/common/lease-coordination.ts')
+}
+
+/** How a Kubernetes-based backend connects (inCluster, kubeconfig, context), for the Lease to use the same cluster. */
+export async function kubeConnectionOf (backendName: string, options: Record<string, unknown>): Promise<import('./kubernetes/common/client.ts').KubeConnectionOptions> {
+  const { connectionOptions } = await import('./kubernetes/common/options.ts')
+  return connectionOptions(backendName, options)
+}
+
 export async function loadDriverFactory (name: string, importModule = async (id: string): Promise<unknown> => await import(id)): Promise<CreateDriver> {
   const builtIn = BUILT_IN_DRIVERS[name]
   let mod: unknown

@@ -4,6 +4,7 @@
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Backends } from './core/backends.ts'
+import { SingleProcess, type Coordination } from './core/coordination.ts'
 import { DEFAULT_MAX_REPLICAS } from './config.ts'
 import { invalid } from './core/errors.ts'
 import { basicAuthGuard, type Credentials } from './api/auth.ts'
@@ -17,6 +18,7 @@ import { createMetrics, metricsRoutes, type Metrics } from './api/metrics.ts'
 import { namespaceRoutes } from './api/namespaces.ts'
 import { scaleRoutes } from './api/scale.ts'
 import { secretRoutes } from './api/secrets.ts'
+import { replicaLoadRoutes } from './api/replica-load.ts'
 import { Autoscaler, type AutoscalerOptions } from './autoscale/autoscaler.ts'
 import { uiRoutes } from './api/ui.ts'
 
@@ -51,6 +53,8 @@ export interface AppOptions {
   uiRoot?: string
   /** see HEADERS_TIMEOUT_MS (tests shorten it) */
   headersTimeoutMs?: number
+  /** who decides among several replicas (src/core/coordination.ts); default: this process alone */
+  coordination?: Coordination
 }
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
@@ -65,6 +69,7 @@ const SYSTEM_PATHS: Record<string, readonly string[]> = {
   '/system/namespaces': ['GET', 'HEAD'],
   '/system/namespace/:name': ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
   '/system/backends': ['GET', 'HEAD'],
+  '/system/replica-load': ['GET', 'HEAD'],
   '/healthz': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD']
 }
@@ -95,10 +100,13 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   })
   const metrics = opts.metrics ?? createMetrics()
   app.decorate('metrics', metrics)
+  const coordination = opts.coordination ?? new SingleProcess()
+  metrics.setLeadershipSource(() => coordination.view())
   let autoscaler: Autoscaler | undefined
   if (opts.autoscale !== undefined) {
     const scaler = new Autoscaler({
       ...opts.autoscale,
+      coordination,
       backends: opts.backends,
       maxReplicas: opts.maxReplicas ?? DEFAULT_MAX_REPLICAS,
       wakeTimeoutMs: opts.readTimeoutMs,
@@ -135,7 +143,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.credentials !== undefined ? { auth: basicAuthGuard(opts.credentials) } : {}),
     writeTimeoutMs: opts.writeTimeoutMs,
     maxReplicas: opts.maxReplicas ?? DEFAULT_MAX_REPLICAS,
-    info: opts.info ?? { release: 'dev', sha: 'unknown' }
+    info: opts.info ?? { release: 'dev', sha: 'unknown' },
+    coordination
   }
 
   await app.register(async (scope) => {
@@ -158,6 +167,11 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     await scope.register(namespaceRoutes, system)
     await scope.register(infoRoutes, system)
     await scope.register(metricsRoutes, { metrics })
+    await scope.register(replicaLoadRoutes, {
+      coordination,
+      load: () => autoscaler?.localLoad() ?? [],
+      ...(system.auth !== undefined ? { auth: system.auth } : {})
+    })
     await scope.register(uiRoutes, {
       backends: opts.backends,
       ...(system.auth !== undefined ? { auth: system.auth } : {}),

@@ -378,6 +378,8 @@ t.test('/system/info, /healthz, /metrics', async (t) => {
     { name: 'mem', kind: 'memory', namespaces: ['openfaas-fn', 'staging-fn'] },
     { name: 'bare', kind: 'memory', namespaces: ['bare-fn'] }
   ])
+  const load = await send(t, a, { method: 'GET', url: '/system/replica-load' }, 200)
+  t.same(load.json(), { identity: 'single', leading: true, functions: [] }, 'no autoscaler: nothing counted')
   await send(t, a, { method: 'GET', url: '/healthz' }, 200)
   await send(t, a, { method: 'HEAD', url: '/healthz' }, 200)
   const metrics = await send(t, a, { method: 'GET', url: '/metrics' }, 200)

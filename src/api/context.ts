@@ -4,6 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { Backends, Resolved } from '../core/backends.ts'
+import type { Coordination } from '../core/coordination.ts'
 
 export interface SystemOptions {
   backends: Backends
@@ -12,6 +13,8 @@ export interface SystemOptions {
   writeTimeoutMs: number
   maxReplicas: number
   info: { release: string, sha: string }
+  /** who leads among the replicas (shown in /system/info) */
+  coordination?: Coordination
 }
 
 declare module 'fastify' {
