@@ -21,12 +21,6 @@ export async function loadLeaseCoordination (): Promise<typeof import('./kuberne
   return await import('./kubernetes/common/lease-coordination.ts')
 }
 
-/** How a Kubernetes-based backend connects (inCluster, kubeconfig, context), for the Lease to use the same cluster. */
-export async function kubeConnectionOf (backendName: string, options: Record<string, unknown>): Promise<import('./kubernetes/common/client.ts').KubeConnectionOptions> {
-  const { connectionOptions } = await import('./kubernetes/common/options.ts')
-  return connectionOptions(backendName, options)
-}
-
 export async function loadDriverFactory (name: string, importModule = async (id: string): Promise<unknown> => await import(id)): Promise<CreateDriver> {
   const builtIn = BUILT_IN_DRIVERS[name]
   let mod: unknown

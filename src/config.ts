@@ -31,9 +31,6 @@ export const DEFAULT_INACTIVITY_DURATION_MS = 15 * 60_000
 /** how often the autoscaler samples load and decides */
 export const DEFAULT_AUTOSCALE_INTERVAL_MS = 2000
 
-/** drivers whose cluster can hold the Lease */
-export const LEASE_CAPABLE_DRIVERS: readonly string[] = ['kubernetes', 'tekton']
-
 /** what the autoscaler does with a backend's functions; unset = by driver (local, kubernetes: scale; others: report) */
 export type AutoscaleMode = 'scale' | 'report' | 'off'
 const AUTOSCALE_MODES: readonly string[] = ['scale', 'report', 'off']
@@ -51,8 +48,8 @@ export interface BackendConfig {
 
 /** Leader election (src/core/coordination.ts): on, its Lease, its timing and how peers are found. */
 export interface LeaderElectionConfig {
-  /** the backend whose cluster connection holds the Lease (the first kubernetes or tekton backend) */
-  backend: string
+  /** the cluster that holds the Lease and the provider's Service: the pod's own (in-cluster) unless a kubeconfig is given */
+  kubeconfig: string | undefined
   leaseName: string
   /** undefined: the pod's own namespace (its service account's namespace file) */
   namespace: string | undefined
@@ -180,18 +177,17 @@ function backendsFromFile (file: string, text: string): BackendConfig[] {
 }
 
 /**
- * leader_election: "auto" (default) turns it on in a pod (KUBERNETES_SERVICE_HOST set) when a
- * kubernetes or tekton backend is configured and no local backend; "true" insists (and refuses a
- * local backend: its functions are processes of one replica); "false" keeps one process its own leader.
+ * leader_election: "auto" (default) turns it on in a pod (KUBERNETES_SERVICE_HOST set) when no
+ * local backend is configured; "true" insists (and refuses a local backend: its functions are
+ * processes of one replica); "false" keeps one process its own leader. The Lease and the
+ * provider's Service are in the pod's own cluster (leader_election_kubeconfig: another one).
  */
 function leaderElectionFrom (get: (key: string) => string | undefined, env: NodeJS.ProcessEnv, backends: BackendConfig[]): LeaderElectionConfig | undefined {
   const mode = get('leader_election') ?? 'auto'
   if (!['auto', 'true', 'false'].includes(mode)) throw new ConfigError(`leader_election: expected auto, true or false, got "${mode}"`)
   if (mode === 'false') return undefined
-  const capable = backends.find((b) => LEASE_CAPABLE_DRIVERS.includes(b.driver))
   const local = backends.find((b) => b.driver === 'local')
-  if (mode === 'auto' && (capable === undefined || local !== undefined || (env.KUBERNETES_SERVICE_HOST ?? '') === '')) return undefined
-  if (capable === undefined) throw new ConfigError('leader_election: true needs a kubernetes or tekton backend (the Lease lives in its cluster)')
+  if (mode === 'auto' && (local !== undefined || (env.KUBERNETES_SERVICE_HOST ?? '') === '')) return undefined
   if (local !== undefined) throw new ConfigError(`leader_election: true cannot be used with the local backend "${local.name}" (its functions are processes of one replica)`)
   const duration = (key: string, fallback: number): number => {
     const v = get(key)
@@ -215,7 +211,7 @@ function leaderElectionFrom (get: (key: string) => string | undefined, env: Node
   }
   const leaseName = name('leader_election_lease_name', DEFAULT_LEASE_NAME) as string
   return {
-    backend: capable.name,
+    kubeconfig: get('leader_election_kubeconfig'),
     leaseName,
     namespace: name('leader_election_namespace', undefined),
     identity: get('leader_election_identity'),

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import os from 'node:os'
-import { kubeConnectionOf, loadDriverFactory, loadLeaseCoordination } from '../providers/index.ts'
+import { loadDriverFactory, loadLeaseCoordination } from '../providers/index.ts'
 import { buildApp } from './app.ts'
 import { readCredentials } from './api/auth.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
@@ -111,11 +111,10 @@ async function startBackends (config: Config, logger: pino.Logger, metrics: Metr
 /** where a pod's service account names its namespace */
 const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace'
 
-/** One process leads itself; with leader election, a Lease in the cluster of the first Kubernetes-based backend decides. */
+/** One process leads itself; with leader election, a Lease in the pod's own cluster decides. */
 async function startCoordination (config: Config, logger: pino.Logger, credentials: Credentials | undefined): Promise<Coordination> {
   const le = config.leaderElection
   if (le === undefined) return new SingleProcess(os.hostname())
-  const backend = config.backends.find((b) => b.name === le.backend)
   let namespace = le.namespace
   if (namespace === undefined) {
     try {
@@ -127,7 +126,7 @@ async function startCoordination (config: Config, logger: pino.Logger, credentia
   const identity = le.identity ?? os.hostname()
   const { createLeaseCoordination } = await loadLeaseCoordination()
   const coordination = createLeaseCoordination({
-    connection: await kubeConnectionOf(le.backend, backend?.options ?? {}),
+    connection: le.kubeconfig !== undefined ? { inCluster: false, kubeconfig: le.kubeconfig } : { inCluster: true },
     lease: { name: le.leaseName, namespace, identity, leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs },
     peers: {
       service: le.peerService,

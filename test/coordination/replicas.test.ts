@@ -118,6 +118,7 @@ async function cluster (t: Test, ids: string[]): Promise<Cluster> {
       log_level: 'info',
       autoscale_interval: '100ms',
       leader_election: 'true',
+      leader_election_kubeconfig: kubeconfig,
       leader_election_namespace: SYS_NS,
       leader_election_lease_name: LEASE,
       leader_election_identity: id,
