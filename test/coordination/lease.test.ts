@@ -10,6 +10,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { pino } from 'pino'
 import { LeaseElector, leaseTimingProblem } from '../../providers/kubernetes/common/lease.ts'
+import { LEADER_ELECTION_PERMISSIONS } from '../../providers/kubernetes/common/lease-permissions.ts'
 import { FakeKubernetes } from '../fakes/kubernetes/server.ts'
 import type { StoreEvent } from '../fakes/kubernetes/store.ts'
 
@@ -93,6 +94,10 @@ t.test('three candidates: one leader at a time; release hands over at once; a va
   t.equal(overlaps, 0, 'no two candidates ever thought they led at the same moment')
   t.same(holders.map((h) => h.holder), [first.identity, '', second.identity, (es.find((e) => e.isLeader()) as LeaseElector).identity], 'Lease history: first, released, second, third')
   t.ok(Number(fake.store.get('leases', NS, 'faas-bridge')?.spec?.leaseTransitions) >= 2, 'leaseTransitions counted')
+  // the chart's RBAC (LEADER_ELECTION_PERMISSIONS) covers every call made
+  const allowed = LEADER_ELECTION_PERMISSIONS.find((p) => p.resource === 'leases')?.verbs ?? []
+  const verbs = new Set(fake.requestsTo(/\/leases/).map((r) => ({ GET: 'get', POST: 'create', PUT: 'update' } as Record<string, string>)[r.method] ?? r.method))
+  t.same([...verbs].filter((v) => !allowed.includes(v)), [], `verbs used: ${[...verbs].join(', ')}`)
 })
 
 t.test('a stale write loses: the fake answers 409 to a replace with an old resourceVersion', async (t) => {
