@@ -153,6 +153,9 @@ export class Autoscaler implements Autoscaling {
   private leading = false
   /** a hold (a peer missing) is logged once per streak */
   private holding = false
+  /** led before; and whether another replica was seen leading since (then our decision state is stale) */
+  private everLed = false
+  private othersLed = false
 
   constructor (opts: AutoscalerOptions) {
     this.coordination = opts.coordination ?? new SingleProcess()
@@ -223,6 +226,8 @@ export class Autoscaler implements Autoscaling {
       // a follower lists (its counters and the wake path need the functions) but decides nothing
       if (this.leading) this.opts.logger.info({ identity: this.coordination.identity }, 'autoscale: no longer the leader; not deciding')
       this.leading = false
+      const seen = this.coordination.view().leader
+      if (seen !== undefined && seen !== this.coordination.identity) this.othersLed = true
       for (const t of this.tracked.values()) t.desired = undefined
       return
     }
@@ -249,9 +254,20 @@ export class Autoscaler implements Autoscaling {
     }
   }
 
-  /** Leadership was just taken (or this is the first tick): decide from the cluster's state, without history. */
+  /**
+   * Leadership was just taken (or this is the first tick): decide from the cluster's state, without
+   * history — unless we only lost it for a while (a slow API server) with nobody else leading
+   * meanwhile: then our streaks and idle times are still the truth and are kept.
+   */
   private takeOver (): void {
     this.leading = true
+    const regained = this.everLed && !this.othersLed
+    this.everLed = true
+    this.othersLed = false
+    if (regained) {
+      this.opts.logger.info({ identity: this.coordination.identity }, 'autoscale: leading again (nobody else led meanwhile); carrying on')
+      return
+    }
     const now = this.now()
     this.cluster.reset()
     for (const t of this.tracked.values()) {

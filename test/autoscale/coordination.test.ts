@@ -17,10 +17,12 @@ const NS = 'openfaas-fn'
 class TestCoordination implements Coordination {
   readonly identity = 'me'
   leading = true
+  /** who a follower sees leading */
+  other: string | undefined = 'other'
   peers: Array<{ identity: string, functions: FunctionLoad[] }> = []
   missing: string[] = []
   isLeader (): boolean { return this.leading }
-  view (): ReturnType<Coordination['view']> { return { identity: 'me', leading: this.leading, leader: this.leading ? 'me' : 'other', mode: 'test' } }
+  view (): ReturnType<Coordination['view']> { return { identity: 'me', leading: this.leading, leader: this.leading ? 'me' : this.other, mode: 'test' } }
   onLeadershipChange (): () => void { return () => {} }
   async peerLoad (): Promise<PeerLoad> { return { peers: structuredClone(this.peers), missing: [...this.missing] } }
   async start (): Promise<void> {}
@@ -155,4 +157,22 @@ t.test('leadership just taken: the new leader starts without history and parks o
   s.coordination.leading = false
   t.equal(await s.scaler.wake(s.backends.backends()[0] as Backend, NS, 'sleepy'), true, 'a follower wakes')
   t.equal((await s.driver.status(NS, 'sleepy')).replicas, 1)
+})
+
+t.test('leadership lost for a while with nobody else leading (a slow API server): the streak carries on', async (t) => {
+  const s = setup()
+  await s.driver.deploy({ service: 'api', namespace: NS, image: 'x', labels: ce })
+  await s.advance(0)
+  const own = s.scaler.load.counter(NS, 'api')
+  if (own === undefined) throw new Error('counter expected')
+  for (let i = 0; i < 6; i++) {
+    own.completed += 20; own.ok += 20
+    // every other tick the Lease could not be renewed in time; the Lease still names us
+    s.coordination.leading = i % 2 === 0
+    s.coordination.other = 'me'
+    await s.advance(1000)
+  }
+  s.coordination.leading = true
+  await s.advance(1000)
+  t.same(s.decisions, ['up:1->4'], 'scaled up: the flapping did not restart the up window each time')
 })

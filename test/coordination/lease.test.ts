@@ -1,6 +1,6 @@
 /*
  * Leader election on a Lease (providers/kubernetes/common/lease.ts) against the fake API server's
- * leases with optimistic concurrency: of three candidates started together exactly one leads at a
+ * leases with optimistic concurrency (4 s lease, 2.5 s renew deadline, 0.25 s retry): of three candidates started together exactly one leads at a
  * time (asserted over the Lease's history and each candidate's own view), the leader renews,
  * stop() releases so a peer takes over at once, and a candidate that vanishes without releasing is
  * replaced once the lease duration has passed on the others' clocks.
@@ -15,7 +15,8 @@ import { FakeKubernetes } from '../fakes/kubernetes/server.ts'
 import type { StoreEvent } from '../fakes/kubernetes/store.ts'
 
 const NS = 'openfaas'
-const timing = { leaseDurationMs: 2000, renewDeadlineMs: 1000, retryPeriodMs: 200 }
+// short, with room for a loaded machine (a renewal taking a second must not lose the Lease)
+const timing = { leaseDurationMs: 4000, renewDeadlineMs: 2500, retryPeriodMs: 250 }
 const logger = pino({ level: 'silent' })
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
@@ -51,8 +52,8 @@ async function setup (t: Test): Promise<{ fake: FakeKubernetes, elector: (id: st
 
 t.test('timing rules as client-go checks them', async (t) => {
   t.equal(leaseTimingProblem(timing), undefined)
-  t.match(leaseTimingProblem({ ...timing, renewDeadlineMs: 2000 }), /longer than the renew deadline/)
-  t.match(leaseTimingProblem({ ...timing, retryPeriodMs: 1000 }), /longer than the retry period/)
+  t.match(leaseTimingProblem({ ...timing, renewDeadlineMs: 4000 }), /longer than the renew deadline/)
+  t.match(leaseTimingProblem({ ...timing, retryPeriodMs: 2500 }), /longer than the retry period/)
   t.match(leaseTimingProblem({ ...timing, leaseDurationMs: 500, renewDeadlineMs: 400 }), /at least 1s/)
 })
 
@@ -71,7 +72,7 @@ t.test('three candidates: one leader at a time; release hands over at once; a va
   t.ok(first.isLeader(), `${first.identity} still leads after 2 lease durations (renewing)`)
   t.equal(holders.length, 1, 'one holder so far')
   const lease = fake.store.get('leases', NS, 'faas-bridge')
-  t.equal(lease?.spec?.leaseDurationSeconds, 2)
+  t.equal(lease?.spec?.leaseDurationSeconds, 4)
   t.match(String(lease?.spec?.renewTime), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, 'renewTime is a MicroTime')
   t.ok(fake.requestsTo(/^PUT \/apis\/coordination\.k8s\.io\/v1\/namespaces\/openfaas\/leases\/faas-bridge$/).length >= 3, 'renewed with PUTs')
 

@@ -1,7 +1,7 @@
 /*
  * Several real provider processes (src/main.ts) act as one: each on 127.0.0.1 with its own port and
  * its own token at the fake API server (so the fake knows who wrote what), leader election on a
- * Lease with short timings (2 s lease, 1 s renew deadline, 0.25 s retry), the peers found through
+ * Lease with short timings (6 s lease, 4 s renew deadline, 0.5 s retry), the peers found through
  * one EndpointSlice per replica of the provider's selector-less Service, basic auth on.
  *  1. load through a follower only never parks a scale.zero function; once idle the leader parks
  *     it, and a request through the follower wakes it;
@@ -26,9 +26,10 @@ import { startProvider, type ProviderProcess } from '../helpers/provider-process
 const FN_NS = 'openfaas-fn'
 const SYS_NS = 'openfaas'
 const LEASE = 'faas-bridge'
-const LEASE_MS = 2000
-const RENEW_MS = 1000
-const RETRY_MS = 250
+// short, but with room for a loaded machine (an API call of a second must not cost the leadership)
+const LEASE_MS = 6000
+const RENEW_MS = 4000
+const RETRY_MS = 500
 const USER = 'admin'
 const PASSWORD = 'coordination-test-password'
 const AUTH = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`
@@ -62,6 +63,8 @@ interface Cluster {
   setReady: (id: string, ready: boolean) => void
   /** the scale writes: who, when, from → to */
   report: (name: string) => string
+  /** how many times each replica logged that it holds (a peer did not answer) */
+  holds: () => string
 }
 
 async function cluster (t: Test, ids: string[]): Promise<Cluster> {
@@ -126,8 +129,9 @@ async function cluster (t: Test, ids: string[]): Promise<Cluster> {
       leader_election_renew_deadline: `${RENEW_MS}ms`,
       leader_election_retry_period: `${RETRY_MS}ms`,
       peer_service: LEASE,
-      peer_timeout: '500ms'
-    }, 30_000)
+      // generous: on a loaded machine a peer that answers late makes the leader hold that tick
+      peer_timeout: '3s'
+    }, 120_000)
     return { id, proc, port: Number(new URL(proc.url).port) }
   }))
   const ready = new Map(ids.map((id) => [id, true]))
@@ -165,6 +169,7 @@ async function cluster (t: Test, ids: string[]): Promise<Cluster> {
       ready.set(id, value)
       putSlice(c.replica(id))
     },
+    holds: () => replicas.map((r) => `${r.id}: ${(r.proc.output().match(/holding every decision/g) ?? []).length} hold(s)`).join(', '),
     report: (name) => fake.scaleWrites.filter((w) => w.name === name).map((w) => `${w.user} ${w.from}→${w.to} @${w.at - (holders[0]?.at ?? 0)}ms`).join(', ')
   }
   await waitFor('a leader', () => c.leader() !== '')
@@ -242,11 +247,14 @@ t.test('8 req/s split over two replicas scales up as 8 req/s through one', async
   await watch
   t.equal(split.get(200), 96, 'split: every request answered 200')
   t.equal(single.get(200), 96, 'single: every request answered 200')
+  if (splitAt === 0 || singleAt === 0) {
+    for (const r of c.replicas) t.comment(`${r.id}:\n${r.proc.output().split('\n').filter((l) => /autoscale|leader|warn|"level":[45]/.test(l)).slice(-30).join('\n')}`)
+  }
   t.ok(splitAt > 0, `split over two replicas scaled 1 → 2+ (after ${splitAt} ms)`)
   t.ok(singleAt > 0, `through one replica scaled 1 → 2+ (after ${singleAt} ms)`)
   assertOneDecider(t, c, 'split')
   assertOneDecider(t, c, 'single')
-  t.comment(`Lease holders: ${c.holders.map((h) => h.holder).join(' → ')}; split: ${c.report('split')}; single: ${c.report('single')}`)
+  t.comment(`Lease holders: ${c.holders.map((h) => h.holder).join(' → ')}; split: ${c.report('split')}; single: ${c.report('single')}; ${c.holds()}`)
 })
 
 t.test('SIGKILL of the leader of three: another leads within the lease duration, holds while the dead one looks ready, then scales on', async (t) => {
@@ -275,4 +283,18 @@ t.test('SIGKILL of the leader of three: another leads within the lease duration,
   t.equal(up?.user, second, `scaled up by the new leader ${second}`)
   assertOneDecider(t, c, 'steady')
   t.comment(`hand-over ${handOver} ms; Lease holders: ${c.holders.map((h) => `${h.holder === '' ? '(released)' : h.holder}@${h.at - (c.holders[0]?.at ?? 0)}ms`).join(' → ')}; steady: ${c.report('steady')}`)
+})
+
+t.test('SIGTERM of the leader releases the Lease: the other replica leads within a few retry periods', async (t) => {
+  const c = await cluster(t, ['replica-a', 'replica-b'])
+  const first = c.replica(c.leader())
+  const stoppedAt = Date.now()
+  first.proc.child.kill('SIGTERM')
+  t.equal(await first.proc.exited, 0, 'drained and exited 0')
+  t.match(first.proc.output(), /leader election: released the Lease/)
+  await waitFor('the other leads', () => c.leader() !== first.id && c.leader() !== '', LEASE_MS + 15_000)
+  const handOver = (c.holders[c.holders.length - 1]?.at ?? 0) - stoppedAt
+  t.same(c.holders.map((h) => h.holder).slice(-2), ['', c.leader()], 'released (empty holder), then taken')
+  t.ok(handOver < LEASE_MS, `hand-over after SIGTERM: ${handOver} ms (no wait for the lease to expire)`)
+  t.comment(`hand-over after SIGTERM ${handOver} ms; Lease holders: ${c.holders.map((h) => h.holder === '' ? '(released)' : h.holder).join(' → ')}`)
 })
