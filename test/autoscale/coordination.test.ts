@@ -10,6 +10,7 @@ import { Autoscaler } from '../../src/autoscale/autoscaler.ts'
 import { ClusterLoad } from '../../src/autoscale/cluster-load.ts'
 import { Backends, type Backend } from '../../src/core/backends.ts'
 import type { Coordination, FunctionLoad, PeerLoad } from '../../src/core/coordination.ts'
+import { FAKE_CLOCK_TIMING } from '../helpers/fake-clock-autoscale.ts'
 import { MemoryDriver } from '../helpers/memory-driver.ts'
 
 const NS = 'openfaas-fn'
@@ -38,14 +39,8 @@ function setup () {
   const decisions: string[] = []
   const scaler = new Autoscaler({
     backends,
-    modes: { here: 'scale' },
-    intervalMs: 1000,
-    windowMs: 4000,
-    upStabilisationMs: 2000,
-    downStabilisationMs: 4000,
+    ...FAKE_CLOCK_TIMING,
     zeroDurationMs: 5000,
-    maxReplicas: 6,
-    wakeTimeoutMs: 1000,
     logger: { info: () => {}, warn: () => {} },
     now: () => now,
     coordination,

@@ -7,6 +7,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node'
 import t from 'tap'
+import { check, eventually } from '../driver-contract/eventually.ts'
 import type { Test } from 'tap'
 import { pino } from 'pino'
 import { LeaseElector, leaseTimingProblem } from '../../providers/kubernetes/common/lease.ts'
@@ -20,12 +21,8 @@ const timing = { leaseDurationMs: 4000, renewDeadlineMs: 2500, retryPeriodMs: 25
 const logger = pino({ level: 'silent' })
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
-async function waitFor (what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
+async function waitFor (what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+  await eventually(async () => { check(await cond(), what) }, { timeoutMs, intervalMs: 25, what })
 }
 
 async function setup (t: Test): Promise<{ fake: FakeKubernetes, elector: (id: string) => LeaseElector, holders: Array<{ at: number, holder: string }> }> {

@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import { check, eventually } from '../driver-contract/eventually.ts'
 import type { Test } from 'tap'
 import { DEPLOYMENTS } from '../fakes/kubernetes/controller.ts'
 import { FakeKubernetes } from '../fakes/kubernetes/server.ts'
@@ -37,11 +38,7 @@ const AUTH = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 async function waitFor (what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
+  await eventually(async () => { check(await cond(), what) }, { timeoutMs, intervalMs: 25, what })
 }
 
 interface Replica { id: string, proc: ProviderProcess, port: number }
