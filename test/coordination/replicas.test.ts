@@ -24,6 +24,9 @@ import { FakeKubernetes } from '../fakes/kubernetes/server.ts'
 import type { StoreEvent } from '../fakes/kubernetes/store.ts'
 import { startProvider, type ProviderProcess } from '../helpers/provider-process.ts'
 
+// several real processes and whole zero-durations per case: far above tap's 60 s per file on a loaded machine
+t.setTimeout(900_000)
+
 const FN_NS = 'openfaas-fn'
 const SYS_NS = 'openfaas'
 const LEASE = 'faas-bridge'
