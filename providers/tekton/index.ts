@@ -19,6 +19,7 @@ import { KubernetesNamespaceStore } from '../kubernetes/common/namespaces.ts'
 import { openPodLogs } from '../kubernetes/common/pod-logs.ts'
 import { KubernetesSecretStore } from '../kubernetes/common/secrets.ts'
 import { deleteConfigMap, deleteRun, listRequestConfigMaps, listRuns, TaskRunJanitor } from './cleanup.ts'
+import { activeRuns } from './cluster-runs.ts'
 import { ConcurrencyLimiter } from './concurrency.ts'
 import { makeCall } from './invoke.ts'
 import { ANNOTATIONS, buildTask, maxConcurrencyOf, STEP_FUNCTION, stepContainer, toFunctionStatus } from './mapping.ts'
@@ -242,6 +243,7 @@ export class TektonDriver implements Driver {
         clients: this.runClients,
         options: this.options,
         limiter: this.limiter,
+        activeRuns: async (ns, fn) => await activeRuns(this.runClients, ns, this.janitor.selector(fn)),
         logger: this.logger,
         execTimeoutMs: this.context.execTimeoutMs,
         onRunFinished: (ns, fn) => { if (!this.closed) this.janitor.schedule(ns, fn) },

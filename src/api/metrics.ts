@@ -10,6 +10,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** one function's replicas and load, as the autoscaler last saw them */
 import type { FunctionReport as FunctionScaleReport } from '../autoscale/autoscaler.ts'
 import type { SourceReport } from '../reconcile/reconciler.ts'
+import type { LeadershipView } from '../core/coordination.ts'
 
 
 export interface ScaleDecisionLabels {
@@ -38,6 +39,8 @@ export interface Metrics {
   setReconcileSource (source: () => SourceReport[]): void
   /** one write of the reconciler (create, update, remove) */
   observeReconcileAction (labels: { source: string, action: string, ok: boolean }): void
+  /** who leads among the provider's replicas, read at scrape time */
+  setLeadershipSource (source: () => LeadershipView): void
 }
 
 export function createMetrics (): Metrics {
@@ -93,6 +96,19 @@ export function createMetrics (): Metrics {
   gauge('faas_bridge_function_inflight_requests', 'Requests in flight per function through the invoke proxy (held requests of a waking function included)', (r) => r.inflight)
   gauge('faas_bridge_function_requests_per_second', 'Successful requests per second per function over the autoscaler window', (r) => r.rps)
   gauge('faas_bridge_function_concurrency', 'Mean requests in flight per function over the autoscaler window', (r) => r.concurrency)
+  let leadershipSource: (() => LeadershipView) | undefined
+  const leaderGauge = new Gauge({
+    name: 'faas_bridge_leader',
+    help: 'Whether this replica leads (1) or follows (0); labels: this replica, the leader it sees (empty when none) and the mechanism (single, kubernetes-lease)',
+    labelNames: ['identity', 'leader', 'mode'] as const,
+    registers: [registry],
+    collect () {
+      leaderGauge.reset()
+      if (leadershipSource === undefined) return
+      const v = leadershipSource()
+      leaderGauge.set({ identity: v.identity, leader: v.leader ?? '', mode: v.mode }, v.leading ? 1 : 0)
+    }
+  })
   const decisions = new Counter({
     name: 'faas_bridge_autoscale_actions_total',
     help: 'Scaling actions of the autoscaler by function, namespace, backend, action (up, down, zero, wake) and outcome',
@@ -150,6 +166,9 @@ export function createMetrics (): Metrics {
     },
     setScaleSource (source) {
       scaleSource = source
+    },
+    setLeadershipSource (source) {
+      leadershipSource = source
     },
     observeScaleDecision ({ function: fn, namespace, backend, action, ok }) {
       decisions.inc({ function_name: fn, namespace, backend, action, outcome: ok ? 'ok' : 'failed' })

@@ -3,16 +3,21 @@
  * node:http on 127.0.0.1:0, the real REST paths of the resources the backends use (apps/v1
  * deployments and their /scale subresource, v1 namespaces, services, secrets, configmaps, pods,
  * pods/log per container, discovery.k8s.io/v1 endpointslices, the service proxy, and the Tekton
- * CRDs tekton.dev/v1 tasks and taskruns, which test/fakes/kubernetes/tekton.ts runs), Status error bodies, resourceVersion conflicts, JSON and
- * merge patches, label selectors and ?watch=true streams, legacy discovery (/api, /api/v1, /apis, /apis/<group>/<version>). A bearer token is required. Tests can
+ * CRDs tekton.dev/v1 tasks and taskruns, which test/fakes/kubernetes/tekton.ts runs, and
+ * coordination.k8s.io/v1 leases for leader election), Status error bodies, resourceVersion conflicts, JSON and
+ * merge patches, label selectors and ?watch=true streams, legacy discovery (/api, /api/v1, /apis,
+ * /apis/<group>/<version>). A bearer token is required unless `anonymous` (several
+ * tokens may each name a user; every request is recorded with its user and arrival time, and every
+ * /scale write in scaleWrites, as the audit log would record them). Tests can
  * refuse a verb on a resource (RBAC), hold pods Pending, crash containers, append pod log lines and
  * point a Service's proxy at a real HTTP server on loopback, and inject wire faults (fault():
  * added latency, 5xx Status answers, 429 with Retry-After, connection resets, truncated bodies and
  * requests that are never answered), on every request or on those matching a method and path.
  *
  * Simplifications (honest list): strategic merge patch is applied as a merge patch; deleting a
- * namespace removes its contents at once (no Terminating phase); EndpointSlices are computed from
- * Pods on every read; watches without a resourceVersion replay current objects as ADDED, with one
+ * namespace removes its contents at once (no Terminating phase); EndpointSlices of Services with
+ * a selector are computed from Pods on every read (those of selector-less Services are stored, as
+ * users create them: putEndpointSlice); watches without a resourceVersion replay current objects as ADDED, with one
  * only stream later changes (no history, so no 410 Gone).
  */
 import http from 'node:http'
@@ -51,6 +56,11 @@ const RESOURCES: Record<string, ResourceInfo> = {
   'v1/configmaps': { table: 'configmaps', kind: 'ConfigMap', apiVersion: 'v1', qualified: 'configmaps', group: '', plural: 'configmaps', namespaced: true },
   'tekton.dev/v1/tasks': { table: TASKS, kind: 'Task', apiVersion: 'tekton.dev/v1', qualified: 'tasks.tekton.dev', group: 'tekton.dev', plural: 'tasks', namespaced: true },
   'tekton.dev/v1/taskruns': { table: TASKRUNS, kind: 'TaskRun', apiVersion: 'tekton.dev/v1', qualified: 'taskruns.tekton.dev', group: 'tekton.dev', plural: 'taskruns', namespaced: true },
+  // Lease (https://kubernetes.io/docs/concepts/architecture/leases/): optimistic concurrency as for
+  // every object — an update carrying a stale metadata.resourceVersion is 409 Conflict
+  // (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions), a create of an
+  // existing name 409 AlreadyExists; the ObjectStore enforces both
+  'coordination.k8s.io/v1/leases': { table: 'leases', kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', qualified: 'leases.coordination.k8s.io', group: 'coordination.k8s.io', plural: 'leases', namespaced: true },
   'discovery.k8s.io/v1/endpointslices': { table: 'endpointslices', kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', qualified: 'endpointslices.discovery.k8s.io', group: 'discovery.k8s.io', plural: 'endpointslices', namespaced: true }
 }
 
@@ -76,6 +86,21 @@ export interface RecordedRequest {
   path: string
   query: string
   contentType: string | undefined
+  /** the user the bearer token names (undefined: no valid token) */
+  user?: string | undefined
+  /** Date.now() on arrival */
+  at?: number
+}
+
+/** One write of a Deployment's /scale subresource that was applied. */
+export interface ScaleWrite {
+  /** Date.now() when it was applied */
+  at: number
+  user: string
+  namespace: string
+  name: string
+  from: number
+  to: number
 }
 
 /**
@@ -144,6 +169,8 @@ export interface FakeKubernetesOptions {
    * over plain http, and this fake has no TLS); a wrong token is still 401
    */
   anonymous?: boolean
+  /** more bearer tokens → the user each authenticates as (the API server's static token file) */
+  tokens?: Record<string, string>
 }
 
 function labelProblem (labels: unknown): string | undefined {
@@ -166,6 +193,9 @@ export class FakeKubernetes {
   readonly controller: FakeController
   readonly token: string
   readonly requests: RecordedRequest[] = []
+  /** every applied /scale write, with its user, in order */
+  readonly scaleWrites: ScaleWrite[] = []
+  private readonly users = new Map<string, string>()
   /** called as each request arrives, before it is served (tests inject concurrent writers here) */
   onRequest: ((r: RecordedRequest) => void) | undefined
   private readonly user: string
@@ -188,6 +218,8 @@ export class FakeKubernetes {
     this.user = opts.user ?? 'system:serviceaccount:openfaas:faas-bridge'
     this.servesTekton = opts.tekton ?? true
     this.anonymous = opts.anonymous ?? false
+    this.users.set(this.token, this.user)
+    for (const [token, user] of Object.entries(opts.tokens ?? {})) this.users.set(token, user)
     this.controller = new FakeController(this.store, opts.readyDelayMs ?? DEFAULT_READY_DELAY_MS)
     this.server = http.createServer((req, res) => { this.handle(req, res) })
   }
@@ -217,13 +249,13 @@ export class FakeKubernetes {
   }
 
   /** A kubeconfig (YAML is a superset of JSON) for this server with a bearer token. */
-  kubeconfig (contextName = 'fake'): string {
+  kubeconfig (contextName = 'fake', token = this.token): string {
     return JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
       // client-node refuses plain http unless TLS verification is off, as for any non-TLS server
       clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'fake', user: { token: this.token } }],
+      users: [{ name: 'fake', user: { token } }],
       contexts: [{ name: contextName, context: { cluster: 'fake', user: 'fake' } }],
       'current-context': contextName
     }, null, 2)
@@ -243,6 +275,27 @@ export class FakeKubernetes {
   /** Where the service proxy sends requests for this Service (a real server on loopback). */
   setServiceBackend (namespace: string, service: string, url: string): void {
     this.backends.set(`${namespace}/${service}`, url)
+  }
+
+  /**
+   * Creates or replaces a stored EndpointSlice for a selector-less Service (one slice per call; a
+   * Service may have several, each with its own ports — discovery.k8s.io/v1 EndpointSlice).
+   */
+  putEndpointSlice (namespace: string, name: string, service: string, endpoints: Array<{ address: string, ready: boolean, pod?: string }>, ports: Array<{ name: string, port: number }>): KubeObject {
+    const body: KubeObject = {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name, namespace, labels: { 'kubernetes.io/service-name': service } },
+      addressType: 'IPv4',
+      endpoints: endpoints.map((e) => ({
+        addresses: [e.address],
+        conditions: { ready: e.ready, serving: e.ready, terminating: false },
+        ...(e.pod !== undefined ? { targetRef: { kind: 'Pod', name: e.pod, namespace } } : {})
+      })),
+      ports: ports.map((p) => ({ ...p, protocol: 'TCP' }))
+    }
+    const cur = this.store.get('endpointslices', namespace, name)
+    return cur === undefined ? this.store.create('endpointslices', 'endpointslices.discovery.k8s.io', body) : this.store.update('endpointslices', 'endpointslices.discovery.k8s.io', body)
   }
 
   createNamespace (name: string, labels?: Record<string, string>): KubeObject {
@@ -300,19 +353,27 @@ export class FakeKubernetes {
 
   private handle (req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://fake')
-    const recorded = { method: req.method ?? 'GET', path: url.pathname, query: url.search, contentType: req.headers['content-type'] }
+    const auth = req.headers.authorization ?? ''
+    const recorded: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.search,
+      contentType: req.headers['content-type'],
+      user: auth.startsWith('Bearer ') ? this.users.get(auth.slice(7)) : undefined,
+      at: Date.now()
+    }
     this.requests.push(recorded)
     this.onRequest?.(recorded)
     const { latencyMs, fault } = this.pickFaults(recorded)
     if (latencyMs > 0) {
       const timer = setTimeout(() => {
         this.timers.delete(timer)
-        if (!res.destroyed) this.serve(req, res, url, fault)
+        if (!res.destroyed) this.serve(req, res, url, fault, recorded.user)
       }, latencyMs)
       this.timers.add(timer)
       return
     }
-    this.serve(req, res, url, fault)
+    this.serve(req, res, url, fault, recorded.user)
   }
 
   private pickFaults (r: RecordedRequest): { latencyMs: number, fault: FaultRule | undefined } {
@@ -334,7 +395,7 @@ export class FakeKubernetes {
     return { latencyMs, fault }
   }
 
-  private serve (req: IncomingMessage, res: ServerResponse, url: URL, fault: FaultRule | undefined): void {
+  private serve (req: IncomingMessage, res: ServerResponse, url: URL, fault: FaultRule | undefined, user: string | undefined): void {
     switch (fault?.kind) {
       case 'status': {
         req.resume()
@@ -371,13 +432,14 @@ export class FakeKubernetes {
         this.truncating.add(res)
         break
     }
-    const anonymous = this.anonymous && req.headers.authorization === undefined
-    if (!anonymous && req.headers.authorization !== `Bearer ${this.token}`) {
+    // --anonymous-auth: a request without credentials is system:anonymous when the fake allows it
+    if (user === undefined && this.anonymous && req.headers.authorization === undefined) user = 'system:anonymous'
+    if (user === undefined) {
       req.resume()
       this.sendStatus(res, new HttpError(401, 'Unauthorized', 'Unauthorized'))
       return
     }
-    this.route(req, res, url).catch((err: unknown) => {
+    this.route(req, res, url, user).catch((err: unknown) => {
       if (err instanceof HttpError) this.sendStatus(res, err)
       else if (err instanceof StoreError) this.sendStatus(res, new HttpError(err.code, err.reason, err.message))
       else this.sendStatus(res, new HttpError(500, 'InternalError', (err as Error).message))
@@ -501,7 +563,7 @@ export class FakeKubernetes {
     }
   }
 
-  private async route (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async route (req: IncomingMessage, res: ServerResponse, url: URL, user: string): Promise<void> {
     if (req.method === 'GET') {
       const doc = this.discovery(url.pathname)
       if (doc !== undefined) {
@@ -527,7 +589,7 @@ export class FakeKubernetes {
       return
     }
     if (info.plural === 'deployments' && name !== undefined && sub[0] === 'scale') {
-      await this.scale(req, res, route, method)
+      await this.scale(req, res, route, method, user)
       return
     }
     if (sub.length > 0) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource')
@@ -610,7 +672,7 @@ export class FakeKubernetes {
   }
 
   private listObjects (info: ResourceInfo, namespace: string | undefined, reqs: Requirement[]): KubeObject[] {
-    const all = info.table === 'endpointslices' ? this.endpointSlices(namespace) : this.store.list(info.table, namespace)
+    const all = info.table === 'endpointslices' ? [...this.endpointSlices(namespace), ...this.store.list(info.table, namespace)] : this.store.list(info.table, namespace)
     return all.filter((o) => this.selects(reqs, o))
   }
 
@@ -645,6 +707,13 @@ export class FakeKubernetes {
       if (typeof body.spec?.taskRef?.name !== 'string' && typeof body.spec?.taskSpec !== 'object') throw invalid('spec: expected exactly one, got neither: spec.taskRef, spec.taskSpec')
       const st = body.spec?.status
       if (st !== undefined && st !== 'TaskRunCancelled') throw invalid(`spec.status: Invalid value: ${String(st)}`)
+    }
+    if (info.kind === 'Lease') {
+      // pkg/apis/coordination/validation: leaseDurationSeconds and leaseTransitions, when set, are > 0 and >= 0
+      const d = body.spec?.leaseDurationSeconds
+      if (d !== undefined && d !== null && (!Number.isInteger(d) || d <= 0)) throw invalid(`spec.leaseDurationSeconds: Invalid value: ${String(d)}: must be greater than 0`)
+      const n = body.spec?.leaseTransitions
+      if (n !== undefined && n !== null && (!Number.isInteger(n) || n < 0)) throw invalid(`spec.leaseTransitions: Invalid value: ${String(n)}: must be greater than or equal to 0`)
     }
     if (info.kind === 'Deployment') {
       const template = body.spec?.template
@@ -701,7 +770,7 @@ export class FakeKubernetes {
 
   // --- deployments/scale ---
 
-  private async scale (req: IncomingMessage, res: ServerResponse, route: Route, method: string): Promise<void> {
+  private async scale (req: IncomingMessage, res: ServerResponse, route: Route, method: string, user: string): Promise<void> {
     const namespace = route.namespace as string
     const name = route.name as string
     const toScale = (d: KubeObject): Record<string, unknown> => ({
@@ -728,6 +797,7 @@ export class FakeKubernetes {
     }
     const rv = method === 'PUT' ? next.metadata?.resourceVersion : undefined
     const updated = this.store.update(DEPLOYMENTS, route.res.qualified, { ...dep, metadata: { ...dep.metadata, resourceVersion: rv }, spec: { ...dep.spec, replicas } })
+    this.scaleWrites.push({ at: Date.now(), user, namespace, name, from: dep.spec?.replicas ?? 1, to: replicas })
     this.sendJson(res, 200, toScale(updated))
   }
 
@@ -813,7 +883,9 @@ export class FakeKubernetes {
   }
 
   private endpointSlices (namespace: string | undefined): KubeObject[] {
-    return this.store.list('services', namespace).map((svc) => ({
+    // the EndpointSlice controller manages slices only for Services with a selector
+    // (https://kubernetes.io/docs/concepts/services-networking/service/#services-without-selectors)
+    return this.store.list('services', namespace).filter((svc) => svc.spec?.selector !== undefined).map((svc) => ({
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
       metadata: {
