@@ -5,13 +5,23 @@
  * labelled Kubernetes Namespaces (common/, shared with the tekton backend); invocations through
  * the Service, a ready endpoint or the API server's proxy (invoke.ts). Only Deployments labelled
  * app.kubernetes.io/managed-by=<managedBy> and faas_function are functions of this provider.
+ *
+ * Reads (upstream, status, list, the autoscaler's list) come from informer caches (cache.ts,
+ * common/informer.ts) of each served namespace's Deployments, Pods and EndpointSlices; writes go
+ * to the API. A cache not synced yet, disconnected longer than `cacheStaleAfterMs`, or that has
+ * not yet seen this driver's own last write of a function (its resourceVersion, or its absence
+ * after a delete) is not trusted: that read goes to the API and is counted as a fallback.
  */
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
+import type { V1Deployment, V1EndpointSlice, V1Pod } from '@kubernetes/client-node'
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
-import type { CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
+import type { CacheReport, CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
 import { backendError, conflict, invalid, notFound } from '../../src/core/errors.ts'
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
+import { deploymentsCache, endpointSlicesCache, podsCache } from './cache.ts'
+import { CacheSet, type CachedResource } from './common/cache-set.ts'
 import { checkNamespace, DEFAULT_CHECK_TIMEOUT_MS } from './common/check.ts'
+import type { Informer } from './common/informer.ts'
+import { CachedEndpoints } from './endpoints.ts'
 import { createKubeClients, type KubeClients } from './common/client.ts'
 import { isManagedFunction, managedFunctionSelector } from './common/function-spec.ts'
 import { isKubeCode, kubeCall, toProviderError } from './common/errors.ts'
@@ -42,8 +52,13 @@ export class KubernetesDriver implements Driver {
   private readonly logger: DriverContext['logger']
   private readonly configured: readonly string[]
   private closed = false
+  /** undefined when the cache is off */
+  readonly cacheSet: CacheSet | undefined
+  private readonly deploymentSpec: CachedResource<V1Deployment>
+  private readonly podSpec: CachedResource<V1Pod>
+  private readonly sliceSpec: CachedResource<V1EndpointSlice>
 
-  constructor (options: KubernetesOptions, context: DriverContext, clients: KubeClients) {
+  constructor (options: KubernetesOptions, context: DriverContext, clients: KubeClients, cacheOptions: { now?: () => number, backoffBaseMs?: number } = {}) {
     this.options = options
     this.clients = clients
     this.logger = context.logger
@@ -56,7 +71,58 @@ export class KubernetesDriver implements Driver {
       holdsWorkloads: async (ns) => (await this.listDeployments(ns, 1)).length > 0
     })
     const mode = options.invoke === 'auto' ? (clients.inCluster ? 'service' : 'proxy') : options.invoke
-    this.resolver = new UpstreamResolver(mode, options.clusterDomain, clients.config, clients.discovery)
+    this.deploymentSpec = deploymentsCache(clients.apps, managedFunctionSelector(options.managedBy))
+    this.podSpec = podsCache(clients.core)
+    this.sliceSpec = endpointSlicesCache(clients.discovery)
+    // a --check run next to a live provider reads once and starts no watches until check() asks
+    this.cacheSet = options.cache
+      ? new CacheSet({
+        config: clients.config,
+        staleAfterMs: options.cacheStaleAfterMs,
+        ...cacheOptions,
+        onError: (err, where) => { this.logger.warn({ err, ...where }, 'kubernetes cache: list or watch failed; retrying with backoff') }
+      })
+      : undefined
+    const endpoints = this.cacheSet !== undefined && mode === 'endpoints'
+      ? new CachedEndpoints((ns) => this.informer(this.sliceSpec, ns) as Informer<V1EndpointSlice>, (ns) => { this.cacheSet?.fallback(this.sliceSpec.resource, ns) })
+      : undefined
+    this.resolver = new UpstreamResolver(mode, options.clusterDomain, clients.config, clients.discovery, endpoints?.lookup)
+    if (context.checkOnly !== true) this.startCaches(mode)
+  }
+
+  private startCaches (mode: string): void {
+    for (const ns of this.configured) {
+      this.informer(this.deploymentSpec, ns)
+      this.informer(this.podSpec, ns)
+      if (mode === 'endpoints') this.informer(this.sliceSpec, ns)
+    }
+  }
+
+  private informer<T extends V1Deployment | V1Pod | V1EndpointSlice> (spec: CachedResource<T>, namespace: string): Informer<T> | undefined {
+    if (this.cacheSet === undefined || this.closed) return undefined
+    return this.cacheSet.informer(spec, namespace)
+  }
+
+  /** The namespace's Deployment cache when it may answer for `name` (every function when undefined). */
+  private trustedDeployments (namespace: string, name?: string): Informer<V1Deployment> | undefined {
+    const inf = this.informer(this.deploymentSpec, namespace)
+    if (inf === undefined) return undefined
+    if (name !== undefined ? inf.trusted(name) : inf.trustedAll()) return inf
+    this.cacheSet?.fallback(this.deploymentSpec.resource, namespace)
+    return undefined
+  }
+
+  private trustedPods (namespace: string): Informer<V1Pod> | undefined {
+    const inf = this.informer(this.podSpec, namespace)
+    if (inf === undefined) return undefined
+    if (inf.fresh()) return inf
+    this.cacheSet?.fallback(this.podSpec.resource, namespace)
+    return undefined
+  }
+
+  /** After a write of `name`: the cache is not trusted for it until it has seen `rv` (or its absence). */
+  private wrote (namespace: string, name: string, rv: string | undefined | 'gone'): void {
+    this.informer(this.deploymentSpec, namespace)?.expect(name, rv)
   }
 
   private get selector (): string {
@@ -75,7 +141,16 @@ export class KubernetesDriver implements Driver {
     return notFound(`function "${name}" not found in namespace "${namespace}"`)
   }
 
-  /** The function's Deployment; NOT_FOUND when absent or not one of ours. */
+  /** The function's Deployment, from the cache when it may answer; NOT_FOUND when absent or not one of ours. */
+  private async cachedDeployment (namespace: string, name: string): Promise<V1Deployment> {
+    const inf = this.trustedDeployments(namespace, name)
+    if (inf === undefined) return await this.readDeployment(namespace, name)
+    const dep = inf.get(name)
+    if (dep === undefined || !this.isFunction(dep)) throw this.missing(namespace, name)
+    return dep
+  }
+
+  /** The function's Deployment from the API; NOT_FOUND when absent or not one of ours. */
   private async readDeployment (namespace: string, name: string): Promise<V1Deployment> {
     let dep: V1Deployment
     try {
@@ -92,6 +167,14 @@ export class KubernetesDriver implements Driver {
     const res = await kubeCall({ verb: 'list', resource: DEPLOYMENTS, namespace },
       async () => await this.clients.apps.listNamespacedDeployment({ namespace, labelSelector: this.selector, ...(limit !== undefined ? { limit } : {}) }))
     return res.items
+  }
+
+  /** Pods of one function (`fn`) or of all (undefined), from the cache when it is fresh. */
+  private async functionPods (namespace: string, fn?: string): Promise<V1Pod[]> {
+    const inf = this.trustedPods(namespace)
+    if (inf === undefined) return await this.listPods(namespace, fn === undefined ? FUNCTION_LABEL : `${FUNCTION_LABEL}=${fn}`)
+    const pods = inf.list()
+    return fn === undefined ? pods : pods.filter((p) => p.metadata?.labels?.[FUNCTION_LABEL] === fn)
   }
 
   private async listPods (namespace: string, selector: string): Promise<V1Pod[]> {
@@ -120,8 +203,10 @@ export class KubernetesDriver implements Driver {
     const secretTypes = await this.secretTypes(fn)
     const deployment = buildDeployment(fn, { ...settings, replicas: initialReplicas(fn), secretTypes })
     try {
-      await this.clients.apps.createNamespacedDeployment({ namespace, body: deployment })
+      const created = await this.clients.apps.createNamespacedDeployment({ namespace, body: deployment })
+      this.wrote(namespace, name, created.metadata?.resourceVersion)
     } catch (err) {
+      this.wrote(namespace, name, undefined) // whatever happened, read it back from the API for a while
       if (isKubeCode(err, 409)) throw conflict(`function "${name}" already exists in namespace "${namespace}"`)
       throw toProviderError(err, { verb: 'create', resource: DEPLOYMENTS, namespace, name })
     }
@@ -129,6 +214,7 @@ export class KubernetesDriver implements Driver {
       await this.applyService(fn)
     } catch (err) {
       // no half-made functions: the Deployment goes again
+      this.wrote(namespace, name, 'gone')
       await this.clients.apps.deleteNamespacedDeployment({ name, namespace }).catch((cleanupErr: unknown) => {
         this.logger.error({ err: cleanupErr, function: name, namespace }, 'could not remove the Deployment after its Service failed')
       })
@@ -176,9 +262,11 @@ export class KubernetesDriver implements Driver {
       const next = buildDeployment(fn, { ...settings, replicas: cur.spec?.replicas ?? 1, secretTypes, updatedAt: new Date().toISOString() })
       next.metadata = { ...next.metadata, resourceVersion: cur.metadata?.resourceVersion }
       try {
-        await this.clients.apps.replaceNamespacedDeployment({ name, namespace, body: next })
+        const replaced = await this.clients.apps.replaceNamespacedDeployment({ name, namespace, body: next })
+        this.wrote(namespace, name, replaced.metadata?.resourceVersion)
         break
       } catch (err) {
+        this.wrote(namespace, name, undefined)
         if (isKubeCode(err, 404)) throw this.missing(namespace, name)
         if (!isKubeCode(err, 409) || attempt >= UPDATE_ATTEMPTS) throw toProviderError(err, { verb: 'update', resource: DEPLOYMENTS, namespace, name })
       }
@@ -194,6 +282,8 @@ export class KubernetesDriver implements Driver {
     } catch (err) {
       if (isKubeCode(err, 404)) throw this.missing(namespace, name)
       throw toProviderError(err, { verb: 'delete', resource: DEPLOYMENTS, namespace, name })
+    } finally {
+      this.wrote(namespace, name, 'gone')
     }
     try {
       await this.clients.core.deleteNamespacedService({ name, namespace })
@@ -204,9 +294,10 @@ export class KubernetesDriver implements Driver {
 
   async list (namespace: string): Promise<FunctionStatus[]> {
     this.assertOpen()
-    const deployments = await this.listDeployments(namespace)
+    const cached = this.trustedDeployments(namespace)
+    const deployments = cached !== undefined ? cached.list().filter((d) => this.isFunction(d)) : await this.listDeployments(namespace)
     if (deployments.length === 0) return []
-    const pods = podsByFunction(await this.listPods(namespace, FUNCTION_LABEL))
+    const pods = podsByFunction(await this.functionPods(namespace))
     return deployments
       .map((d) => toFunctionStatus(d, pods.get(d.metadata?.name ?? '') ?? [], this.options.managedBy))
       .sort((a, b) => a.name.localeCompare(b.name))
@@ -214,19 +305,22 @@ export class KubernetesDriver implements Driver {
 
   async status (namespace: string, name: string): Promise<FunctionStatus> {
     this.assertOpen()
-    const dep = await this.readDeployment(namespace, name)
-    const pods = await this.listPods(namespace, `${FUNCTION_LABEL}=${name}`)
+    const dep = await this.cachedDeployment(namespace, name)
+    const pods = await this.functionPods(namespace, name)
     return toFunctionStatus(dep, pods, this.options.managedBy)
   }
 
   async scale (namespace: string, name: string, replicas: number): Promise<void> {
     this.assertOpen()
     if (!Number.isInteger(replicas) || replicas < 0) throw invalid(`replicas must be an integer >= 0, got ${replicas}`)
-    await this.readDeployment(namespace, name)
+    await this.cachedDeployment(namespace, name)
     try {
-      await this.clients.apps.patchNamespacedDeploymentScale({ name, namespace, body: { spec: { replicas } } },
+      const scaled = await this.clients.apps.patchNamespacedDeploymentScale({ name, namespace, body: { spec: { replicas } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+      // the Scale carries the Deployment's resourceVersion after the change
+      this.wrote(namespace, name, scaled.metadata?.resourceVersion)
     } catch (err) {
+      this.wrote(namespace, name, undefined)
       if (isKubeCode(err, 404)) throw this.missing(namespace, name)
       throw toProviderError(err, { verb: 'patch', resource: `${DEPLOYMENTS}/scale`, namespace, name })
     }
@@ -234,7 +328,7 @@ export class KubernetesDriver implements Driver {
 
   async logs (query: LogQuery, signal: AbortSignal): Promise<AsyncIterable<LogMessage>> {
     this.assertOpen()
-    await this.readDeployment(query.namespace, query.name)
+    await this.cachedDeployment(query.namespace, query.name)
     return await openPodLogs(this.clients, {
       namespace: query.namespace,
       selector: `${FUNCTION_LABEL}=${query.name}`,
@@ -249,7 +343,7 @@ export class KubernetesDriver implements Driver {
 
   async upstream (namespace: string, name: string): Promise<Upstream> {
     this.assertOpen()
-    const dep = await this.readDeployment(namespace, name)
+    const dep = await this.cachedDeployment(namespace, name)
     const available = Math.min(dep.status?.availableReplicas ?? 0, dep.spec?.replicas ?? 1)
     return await this.resolver.resolve(namespace, name, available)
   }
@@ -264,10 +358,23 @@ export class KubernetesDriver implements Driver {
     for (const ns of this.configured) {
       await checkNamespace(this.clients, 'kubernetes', ns, DEFAULT_CHECK_TIMEOUT_MS, 'docs/backends/kubernetes.md#rbac')
     }
+    if (this.cacheSet === undefined) return
+    // the caches list and watch: prove that works (RBAC list+watch) within the bound
+    this.startCaches(this.resolver.resolvedMode)
+    if (!await this.cacheSet.waitForSync(DEFAULT_CHECK_TIMEOUT_MS)) {
+      const stuck = this.cacheSet.reports().filter((r) => r.state !== 'synced').map((r) => `${r.resource} in "${r.namespace}"`)
+      throw backendError(`kubernetes: the informer caches did not sync within ${DEFAULT_CHECK_TIMEOUT_MS} ms (${stuck.join(', ')}); check that RBAC allows list and watch on them (docs/backends/kubernetes.md#rbac)`)
+    }
+  }
+
+  /** Driver.caches(): the informers' state for /metrics and --check. */
+  caches (): CacheReport[] {
+    return this.cacheSet?.reports() ?? []
   }
 
   async close (): Promise<void> {
     this.closed = true
+    await this.cacheSet?.close()
   }
 }
 

@@ -6,6 +6,8 @@ import {
   connectionOptions, DEFAULT_NAMESPACE_LABEL, managedByOption, oneOf as oneOfFor, optionError, parseLabelOption
 } from './common/options.ts'
 import type { Label } from './common/secrets.ts'
+import { optionReader } from '../../src/core/option-reader.ts'
+import { DEFAULT_CACHE_STALE_AFTER_MS } from './common/informer.ts'
 
 export { DEFAULT_IN_CLUSTER, DEFAULT_MANAGED_BY, DEFAULT_NAMESPACE_LABEL, MANAGED_BY_KEY } from './common/options.ts'
 
@@ -45,6 +47,10 @@ export interface KubernetesOptions {
   namespaceLabel: Label
   /** value of app.kubernetes.io/managed-by on everything this backend creates */
   managedBy: Label
+  /** informer caches for invocations, list, status and the autoscaler (false: every read asks the API) */
+  cache: boolean
+  /** a cache whose watch has been down longer than this is not trusted: reads go to the API */
+  cacheStaleAfterMs: number
 }
 
 export const DEFAULT_INVOKE: InvokeMode = 'auto'
@@ -60,6 +66,7 @@ export const DEFAULT_PROBE: ProbeOptions = {
   failureThreshold: 3
 }
 const BACKEND = 'kubernetes'
+const reader = optionReader(BACKEND)
 
 function fail (key: string, what: string, got: unknown): never {
   return optionError(BACKEND, key, what, got)
@@ -104,6 +111,8 @@ export function validateOptions (options: Record<string, unknown> | undefined): 
       failureThreshold: seconds(p, 'failureThreshold', DEFAULT_PROBE.failureThreshold, 1)
     },
     namespaceLabel: parseLabel('namespaceLabel', opts.namespaceLabel ?? DEFAULT_NAMESPACE_LABEL),
-    managedBy
+    managedBy,
+    cache: reader.bool(opts, 'cache', true),
+    cacheStaleAfterMs: reader.int(opts, 'cacheStaleAfterMs', DEFAULT_CACHE_STALE_AFTER_MS, 100)
   }
 }

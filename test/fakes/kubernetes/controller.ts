@@ -50,12 +50,14 @@ export class FakeController {
   private readonly timers = new Map<string, NodeJS.Timeout>()
   /** functions whose new pods stay Pending (tests of not-ready) */
   private readonly held = new Set<string>()
-  private nextIp = 2
+  private nextIp = 0
+  private readonly podIp: (n: number) => string
   /** set while the controller writes a status, so its own writes do not schedule more steps */
   private writing = false
   private closed = false
 
-  constructor (store: ObjectStore, readyDelayMs: number) {
+  constructor (store: ObjectStore, readyDelayMs: number, podIp: (n: number) => string = (n) => `10.244.0.${n % 250 + 2}`) {
+    this.podIp = podIp
     this.store = store
     this.readyDelayMs = readyDelayMs
     this.logEvents.setMaxListeners(0)
@@ -200,7 +202,7 @@ export class FakeController {
   }
 
   private runningStatus (pod: KubeObject): Record<string, unknown> {
-    const ip = `10.244.0.${this.nextIp++ % 250 + 2}`
+    const ip = this.podIp(this.nextIp++)
     const now = kubeNow()
     return {
       phase: 'Running',

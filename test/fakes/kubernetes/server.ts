@@ -10,10 +10,22 @@
  * added latency, 5xx Status answers, 429 with Retry-After, connection resets, truncated bodies and
  * requests that are never answered), on every request or on those matching a method and path.
  *
+ * Watch as the API server speaks it ("API Concepts", https://kubernetes.io/docs/reference/using-api/api-concepts/):
+ * `?watch=1&resourceVersion=RV` streams, as chunked newline-delimited JSON `{"type","object"}`,
+ * every change after RV from a bounded history (store.ts), then live ones; without RV (or "0") it
+ * starts with the current objects as ADDED ("Semantics for watch": unset/0 = start at most
+ * recent / any). A version older than the history is answered as the API server does from its
+ * watch cache: 200 with one ERROR event carrying a 410 Expired Status, then the end of the stream
+ * ("410 Gone responses"). With `allowWatchBookmarks=true` it sends BOOKMARK events whose object
+ * holds only the current resourceVersion ("Watch bookmarks"), every `bookmarkIntervalMs` and on
+ * bookmark(). Tests can drop every open watch (dropWatches(): the connections are reset) and
+ * compact the history (compactHistory(): older versions become 410).
+ * EndpointSlices are kept in the store by a small endpointslice controller (endpointSliceSync):
+ * one slice per Service, rewritten when its Pods change, so they are listed and watched like any
+ * object; a Pod's IPs come from the `podIp` option when given (tests bind real servers there).
+ *
  * Simplifications (honest list): strategic merge patch is applied as a merge patch; deleting a
- * namespace removes its contents at once (no Terminating phase); EndpointSlices are computed from
- * Pods on every read; watches without a resourceVersion replay current objects as ADDED, with one
- * only stream later changes (no history, so no 410 Gone).
+ * namespace removes its contents at once (no Terminating phase); one EndpointSlice per Service.
  */
 import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -138,7 +150,15 @@ export interface FakeKubernetesOptions {
   user?: string
   /** false: the tekton.dev API group is not served (Tekton Pipelines not installed): its paths are 404 */
   tekton?: boolean
+  /** the n-th Running pod's IP (from 0); default 10.244.0.x */
+  podIp?: (n: number) => string
+  /** period of BOOKMARK events on watches that allow them; 0 = only on bookmark() (default 1000) */
+  bookmarkIntervalMs?: number
+  /** watch events kept for resuming watches (store.ts DEFAULT_HISTORY) */
+  historySize?: number
 }
+
+export const DEFAULT_BOOKMARK_INTERVAL_MS = 1000
 
 function labelProblem (labels: unknown): string | undefined {
   if (labels === undefined || labels === null) return undefined
@@ -156,7 +176,7 @@ function labelProblem (labels: unknown): string | undefined {
 }
 
 export class FakeKubernetes {
-  readonly store = new ObjectStore()
+  readonly store: ObjectStore
   readonly controller: FakeController
   readonly token: string
   readonly requests: RecordedRequest[] = []
@@ -168,6 +188,9 @@ export class FakeKubernetes {
   private readonly denied = new Set<string>()
   private readonly backends = new Map<string, string>()
   private readonly streams = new Set<ServerResponse>()
+  /** open ?watch streams, with how to send them a bookmark */
+  private readonly watches = new Map<ServerResponse, () => void>()
+  private readonly bookmarkIntervalMs: number
   private readonly faults: ActiveFault[] = []
   /** responses a 'truncate' fault cuts off */
   private readonly truncating = new WeakSet<ServerResponse>()
@@ -180,7 +203,10 @@ export class FakeKubernetes {
     this.token = opts.token ?? FAKE_TOKEN
     this.user = opts.user ?? 'system:serviceaccount:openfaas:faas-bridge'
     this.servesTekton = opts.tekton ?? true
-    this.controller = new FakeController(this.store, opts.readyDelayMs ?? DEFAULT_READY_DELAY_MS)
+    this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS
+    this.store = new ObjectStore(opts.historySize)
+    this.controller = new FakeController(this.store, opts.readyDelayMs ?? DEFAULT_READY_DELAY_MS, opts.podIp)
+    this.store.events.on('change', (ev: StoreEvent) => { this.endpointSliceSync(ev) })
     this.server = http.createServer((req, res) => { this.handle(req, res) })
   }
 
@@ -282,6 +308,28 @@ export class FakeKubernetes {
   /** Requests a 'hang' fault is holding now. */
   get heldRequests (): number {
     return this.held.size
+  }
+
+  /** Resets every open watch connection (a dropped connection, as a restarting API server or a proxy does). */
+  dropWatches (): number {
+    const n = this.watches.size
+    for (const res of [...this.watches.keys()]) res.destroy()
+    return n
+  }
+
+  /** Watch connections open now. */
+  get openWatches (): number {
+    return this.watches.size
+  }
+
+  /** Forgets the watch history: a watch resuming from any version up to now gets 410 Gone. */
+  compactHistory (): void {
+    this.store.compact()
+  }
+
+  /** Sends a BOOKMARK now on every watch that allows them. */
+  bookmark (): void {
+    for (const send of this.watches.values()) send()
   }
 
   requestsTo (pattern: RegExp): RecordedRequest[] {
@@ -557,8 +605,7 @@ export class FakeKubernetes {
   }
 
   private listObjects (info: ResourceInfo, namespace: string | undefined, reqs: Requirement[]): KubeObject[] {
-    const all = info.table === 'endpointslices' ? this.endpointSlices(namespace) : this.store.list(info.table, namespace)
-    return all.filter((o) => this.selects(reqs, o))
+    return this.store.list(info.table, namespace).filter((o) => this.selects(reqs, o))
   }
 
   private validate (info: ResourceInfo, namespace: string | undefined, body: KubeObject): void {
@@ -681,27 +728,46 @@ export class FakeKubernetes {
   // --- watch ---
 
   private watch (req: IncomingMessage, res: ServerResponse, info: ResourceInfo, namespace: string | undefined, reqs: Requirement[], q: URLSearchParams): void {
+    const rv = q.get('resourceVersion')
+    const from = rv === null || rv === '' || rv === '0' ? undefined : Number(rv)
+    if (from !== undefined && !Number.isInteger(from)) throw new HttpError(400, 'BadRequest', `invalid resource version: ${String(rv)}`)
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
     res.flushHeaders() // as the API server: the client learns the watch is open before the first event
     this.streams.add(res)
-    const send = (type: string, object: KubeObject): void => { res.write(JSON.stringify({ type, object }) + '\n') }
-    const rv = q.get('resourceVersion')
-    if (rv === null || rv === '' || rv === '0') {
+    const send = (type: string, object: unknown): void => { res.write(JSON.stringify({ type, object }) + '\n') }
+    const wanted = (ev: StoreEvent): boolean => ev.resource === info.table &&
+      (namespace === undefined || ev.object.metadata.namespace === namespace) && this.selects(reqs, ev.object)
+    if (from === undefined) {
       for (const o of this.listObjects(info, namespace, reqs)) send('ADDED', o)
+    } else {
+      const past = this.store.since(from)
+      if (past === undefined) {
+        // "410 Gone responses": the version is older than the kept history; the client must re-list
+        send('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${from} (${this.store.revisionNumber})`, reason: 'Expired', code: 410 })
+        this.streams.delete(res)
+        res.end()
+        req.resume()
+        return
+      }
+      for (const ev of past) if (wanted(ev)) send(ev.type, ev.object)
     }
-    const onChange = (ev: StoreEvent): void => {
-      if (ev.resource !== info.table) return
-      if (namespace !== undefined && ev.object.metadata.namespace !== namespace) return
-      if (!this.selects(reqs, ev.object)) return
-      send(ev.type, ev.object)
-    }
+    const onChange = (ev: StoreEvent): void => { if (wanted(ev)) send(ev.type, ev.object) }
     this.store.events.on('change', onChange)
+    const bookmarks = q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1'
+    const sendBookmark = (): void => {
+      if (bookmarks) send('BOOKMARK', { kind: info.kind, apiVersion: info.apiVersion, metadata: { resourceVersion: this.store.resourceVersion } })
+    }
+    this.watches.set(res, sendBookmark)
+    const ticker = bookmarks && this.bookmarkIntervalMs > 0 ? setInterval(sendBookmark, this.bookmarkIntervalMs) : undefined
+    ticker?.unref()
     const timeout = Number(q.get('timeoutSeconds') ?? '0')
     const timer = timeout > 0 ? setTimeout(() => { res.end() }, timeout * 1000) : undefined
     timer?.unref()
     res.once('close', () => {
       this.store.events.off('change', onChange)
       if (timer !== undefined) clearTimeout(timer)
+      if (ticker !== undefined) clearInterval(ticker)
+      this.watches.delete(res)
       this.streams.delete(res)
     })
     req.resume()
@@ -759,14 +825,14 @@ export class FakeKubernetes {
     return this.store.list(PODS, namespace).filter((p) => matchesMap(selector, p.metadata.labels) && p.status?.podIP !== undefined)
   }
 
-  private endpointSlices (namespace: string | undefined): KubeObject[] {
-    return this.store.list('services', namespace).map((svc) => ({
+  /** The EndpointSlice of a Service from its Pods now (a Pod with an IP is listed; ready as its containers). */
+  private endpointSliceFor (svc: KubeObject): KubeObject {
+    return {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
       metadata: {
         name: `${svc.metadata.name}-fake1`,
         namespace: svc.metadata.namespace,
-        resourceVersion: this.store.resourceVersion,
         labels: { 'kubernetes.io/service-name': svc.metadata.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' }
       },
       addressType: 'IPv4',
@@ -780,7 +846,31 @@ export class FakeKubernetes {
         }
       }),
       ports: (svc.spec?.ports ?? []).map((p: { name?: string, port: number }) => ({ name: p.name ?? '', port: p.port, protocol: 'TCP' }))
-    }))
+    }
+  }
+
+  /**
+   * The endpointslice controller: a change to a Pod or a Service rewrites the slices of that
+   * namespace's Services whose endpoints changed (only then: an unchanged slice makes no event).
+   */
+  private endpointSliceSync (ev: StoreEvent): void {
+    if (ev.resource !== PODS && ev.resource !== 'services') return
+    const ns = ev.object.metadata.namespace as string
+    const services = this.store.list('services', ns)
+    const wanted = new Set(services.map((svc) => `${svc.metadata.name}-fake1`))
+    for (const svc of services) {
+      const next = this.endpointSliceFor(svc)
+      const cur = this.store.get('endpointslices', ns, next.metadata.name)
+      if (cur === undefined) this.store.create('endpointslices', 'endpointslices.discovery.k8s.io', next)
+      else if (JSON.stringify(cur.endpoints) !== JSON.stringify(next.endpoints) || JSON.stringify(cur.ports) !== JSON.stringify(next.ports)) {
+        this.store.update('endpointslices', 'endpointslices.discovery.k8s.io', { ...next, metadata: { ...cur.metadata, ...next.metadata, resourceVersion: undefined } })
+      }
+    }
+    for (const slice of this.store.list('endpointslices', ns)) {
+      if (slice.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === 'endpointslice-controller.k8s.io' && !wanted.has(slice.metadata.name)) {
+        this.store.delete('endpointslices', 'endpointslices.discovery.k8s.io', ns, slice.metadata.name)
+      }
+    }
   }
 
   private async proxy (req: IncomingMessage, res: ServerResponse, namespace: string, nameAndPort: string, rest: string[], search: string): Promise<void> {
