@@ -95,6 +95,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   })
   const metrics = opts.metrics ?? createMetrics()
   app.decorate('metrics', metrics)
+  // backends that keep local caches (informers) report them at scrape time
+  metrics.setCacheSource(() => opts.backends.backends().flatMap((b) => (b.driver.caches?.() ?? []).map((r) => ({ backend: b.name, ...r }))))
   let autoscaler: Autoscaler | undefined
   if (opts.autoscale !== undefined) {
     const scaler = new Autoscaler({
