@@ -144,6 +144,7 @@ export function createMetrics (): Metrics {
   cacheSeries('faas_bridge_backend_cache_last_sync_timestamp_seconds', 'When each backend cache was last known current (a list, a change, a bookmark), Unix seconds', 'gauge', (r) => r.lastSyncAt === undefined ? undefined : r.lastSyncAt / 1000)
   cacheSeries('faas_bridge_backend_cache_objects', 'Objects held by each backend cache', 'gauge', (r) => r.objects)
   cacheSeries('faas_bridge_backend_cache_events_total', 'Changes each backend cache received from its watch', 'counter', (r) => r.events)
+  cacheSeries('faas_bridge_backend_cache_bookmarks_total', 'Watch bookmarks each backend cache received', 'counter', (r) => r.bookmarks)
   cacheSeries('faas_bridge_backend_cache_relists_total', 'Full lists of each backend cache (the first, and each after 410 Gone)', 'counter', (r) => r.relists)
   cacheSeries('faas_bridge_backend_cache_reconnects_total', 'Watches each backend cache opened again after the first', 'counter', (r) => r.reconnects)
   cacheSeries('faas_bridge_backend_cache_fallbacks_total', 'Reads answered by the backend API because its cache could not be trusted (not synced, stale, or before it saw our own write)', 'counter', (r) => r.fallbacks)

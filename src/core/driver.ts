@@ -92,6 +92,8 @@ export interface CacheReport {
   lastSyncAt: number | undefined
   /** changes received */
   events: number
+  /** bookmarks received (they advance the version a reconnect resumes from) */
+  bookmarks: number
   /** full re-reads (the first included) */
   relists: number
   /** change streams opened again after the first */

@@ -81,6 +81,7 @@ export class CacheSet {
         state: s.state,
         lastSyncAt: s.lastSyncAt,
         events: s.events,
+        bookmarks: s.bookmarks,
         relists: s.relists,
         reconnects: s.reconnects,
         fallbacks: this.fallbacks.get(`${s.resource}/${s.namespace}`) ?? 0,
