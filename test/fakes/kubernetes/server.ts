@@ -822,7 +822,8 @@ export class FakeKubernetes {
   // --- endpointslices (computed) and the service proxy ---
 
   private readyPods (namespace: string, selector: Record<string, string> | undefined): KubeObject[] {
-    return this.store.list(PODS, namespace).filter((p) => matchesMap(selector, p.metadata.labels) && p.status?.podIP !== undefined)
+    return this.store.peek(PODS, namespace).filter((p) => matchesMap(selector, p.metadata.labels) && p.status?.podIP !== undefined)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
   }
 
   /** The EndpointSlice of a Service from its Pods now (a Pod with an IP is listed; ready as its containers). */
@@ -856,19 +857,21 @@ export class FakeKubernetes {
   private endpointSliceSync (ev: StoreEvent): void {
     if (ev.resource !== PODS && ev.resource !== 'services') return
     const ns = ev.object.metadata.namespace as string
-    const services = this.store.list('services', ns)
-    const wanted = new Set(services.map((svc) => `${svc.metadata.name}-fake1`))
-    for (const svc of services) {
+    // only the Services the change concerns: the changed one, or those selecting the changed Pod
+    const affected = ev.resource === 'services'
+      ? [ev.object]
+      : this.store.peek('services', ns).filter((svc) => svc.spec?.selector !== undefined && matchesMap(svc.spec.selector, ev.object.metadata.labels))
+    for (const svc of affected) {
+      const sliceName = `${svc.metadata.name}-fake1`
+      const cur = this.store.get('endpointslices', ns, sliceName)
+      if (ev.resource === 'services' && ev.type === 'DELETED') {
+        if (cur !== undefined) this.store.delete('endpointslices', 'endpointslices.discovery.k8s.io', ns, sliceName)
+        continue
+      }
       const next = this.endpointSliceFor(svc)
-      const cur = this.store.get('endpointslices', ns, next.metadata.name)
       if (cur === undefined) this.store.create('endpointslices', 'endpointslices.discovery.k8s.io', next)
       else if (JSON.stringify(cur.endpoints) !== JSON.stringify(next.endpoints) || JSON.stringify(cur.ports) !== JSON.stringify(next.ports)) {
         this.store.update('endpointslices', 'endpointslices.discovery.k8s.io', { ...next, metadata: { ...cur.metadata, ...next.metadata, resourceVersion: undefined } })
-      }
-    }
-    for (const slice of this.store.list('endpointslices', ns)) {
-      if (slice.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === 'endpointslice-controller.k8s.io' && !wanted.has(slice.metadata.name)) {
-        this.store.delete('endpointslices', 'endpointslices.discovery.k8s.io', ns, slice.metadata.name)
       }
     }
   }

@@ -126,6 +126,13 @@ export class ObjectStore {
     return o === undefined ? undefined : structuredClone(o)
   }
 
+  /** The stored objects themselves, unsorted and not copied: for the fake's own controllers, which must not change them. */
+  peek (resource: string, namespace?: string): KubeObject[] {
+    const out: KubeObject[] = []
+    for (const o of this.table(resource).values()) if (namespace === undefined || o.metadata.namespace === namespace) out.push(o)
+    return out
+  }
+
   list (resource: string, namespace?: string): KubeObject[] {
     const out: KubeObject[] = []
     for (const o of this.table(resource).values()) {
