@@ -28,7 +28,8 @@ async function timed<T> (fn: () => Promise<T>): Promise<{ value: T, ms: number }
 }
 
 const app = async (tt: Parameters<typeof kubeApp>[0]): ReturnType<typeof kubeApp> =>
-  await kubeApp(tt, { driver: { requestTimeoutMs: TIMEOUT_MS } })
+  // cache off: these faults are on the reads the API path makes (what a cache fallback does too)
+  await kubeApp(tt, { driver: { requestTimeoutMs: TIMEOUT_MS, cache: false } })
 
 t.test('transient read faults are invisible', async (t) => {
   const { url, fake } = await app(t)
