@@ -11,6 +11,7 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import type { CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
 import { backendError, conflict, invalid, notFound } from '../../src/core/errors.ts'
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
+import { ServerSideApply } from './common/apply.ts'
 import { checkNamespace, DEFAULT_CHECK_TIMEOUT_MS } from './common/check.ts'
 import { createKubeClients, type KubeClients } from './common/client.ts'
 import { isManagedFunction, managedFunctionSelector } from './common/function-spec.ts'
@@ -19,7 +20,7 @@ import { KubernetesNamespaceStore } from './common/namespaces.ts'
 import { openPodLogs } from './common/pod-logs.ts'
 import { KubernetesSecretStore } from './common/secrets.ts'
 import { UpstreamResolver } from './invoke.ts'
-import { buildDeployment, buildService, FUNCTION_LABEL, initialReplicas } from './mapping.ts'
+import { buildDeployment, buildService, FUNCTION_LABEL, initialReplicas, type MappingSettings } from './mapping.ts'
 import { validateOptions, type KubernetesOptions } from './options.ts'
 import { podsByFunction, toFunctionStatus } from './status.ts'
 
@@ -27,8 +28,6 @@ export type { KubernetesOptions } from './options.ts'
 
 type Deployment = FunctionDeployment & { namespace: string }
 
-/** Read-modify-write attempts when another writer changes the Deployment in between (409). */
-export const UPDATE_ATTEMPTS = 3
 const DEPLOYMENTS = 'deployments.apps'
 const SERVICES = 'services'
 
@@ -39,6 +38,7 @@ export class KubernetesDriver implements Driver {
   readonly secrets: KubernetesSecretStore
   readonly namespaces: KubernetesNamespaceStore
   readonly resolver: UpstreamResolver
+  private readonly apply: ServerSideApply
   private readonly logger: DriverContext['logger']
   private readonly configured: readonly string[]
   private closed = false
@@ -46,6 +46,7 @@ export class KubernetesDriver implements Driver {
   constructor (options: KubernetesOptions, context: DriverContext, clients: KubeClients) {
     this.options = options
     this.clients = clients
+    this.apply = new ServerSideApply(clients)
     this.logger = context.logger
     this.configured = [...context.namespaces]
     this.secrets = new KubernetesSecretStore(clients.core, { managedBy: options.managedBy })
@@ -111,19 +112,34 @@ export class KubernetesDriver implements Driver {
     return out
   }
 
+  /**
+   * A new function: the Deployment and Service are created by server-side apply, so this
+   * provider's field manager owns every field it sets from the first write on (a later update can
+   * then remove what the user removed). An existing Deployment of that name (ours or not) is a
+   * conflict; a concurrent create by another writer is too (apply without force → 409).
+   */
   async deploy (fn: Deployment): Promise<void> {
     this.assertOpen()
     const { namespace, service: name } = fn
-    const settings = { namespace, imagePullPolicy: this.options.imagePullPolicy, probe: this.options.probe, managedBy: this.options.managedBy }
+    const settings = this.mappingSettings(namespace)
     // a bad spec is refused before anything is read or written
     buildDeployment(fn, { ...settings, replicas: 1, secretTypes: new Map() })
+    const exists = (): Error => conflict(`function "${name}" already exists in namespace "${namespace}"`)
+    let found = true
+    try {
+      await this.clients.apps.readNamespacedDeployment({ name, namespace })
+    } catch (err) {
+      if (!isKubeCode(err, 404)) throw toProviderError(err, { verb: 'get', resource: DEPLOYMENTS, namespace, name })
+      found = false
+    }
+    if (found) throw exists()
     const secretTypes = await this.secretTypes(fn)
     const deployment = buildDeployment(fn, { ...settings, replicas: initialReplicas(fn), secretTypes })
     try {
-      await this.clients.apps.createNamespacedDeployment({ namespace, body: deployment })
+      await this.apply.deployment(deployment, { force: false })
     } catch (err) {
-      if (isKubeCode(err, 409)) throw conflict(`function "${name}" already exists in namespace "${namespace}"`)
-      throw toProviderError(err, { verb: 'create', resource: DEPLOYMENTS, namespace, name })
+      if (isKubeCode(err, 409)) throw exists()
+      throw toProviderError(err, { verb: 'patch', resource: DEPLOYMENTS, namespace, name })
     }
     try {
       await this.applyService(fn)
@@ -136,52 +152,40 @@ export class KubernetesDriver implements Driver {
     }
   }
 
-  /** Creates the Service, or brings an existing one (an earlier life's) to the spec. */
+  private mappingSettings (namespace: string): Omit<MappingSettings, 'replicas' | 'secretTypes'> {
+    return { namespace, imagePullPolicy: this.options.imagePullPolicy, probe: this.options.probe, managedBy: this.options.managedBy }
+  }
+
+  /**
+   * Creates the Service, or brings an existing one (an earlier life's) to the spec, by
+   * server-side apply with force: fields the API server allocated (clusterIP) are kept.
+   */
   private async applyService (fn: Deployment): Promise<void> {
     const { namespace, service: name } = fn
-    const body = buildService(fn, { namespace, managedBy: this.options.managedBy })
     try {
-      await this.clients.core.createNamespacedService({ namespace, body })
-      return
+      await this.apply.service(buildService(fn, { namespace, managedBy: this.options.managedBy }), { force: true })
     } catch (err) {
-      if (!isKubeCode(err, 409)) throw toProviderError(err, { verb: 'create', resource: SERVICES, namespace, name })
-    }
-    for (let attempt = 1; ; attempt++) {
-      const cur = await kubeCall({ verb: 'get', resource: SERVICES, namespace, name },
-        async () => await this.clients.core.readNamespacedService({ name, namespace }))
-      try {
-        await this.clients.core.replaceNamespacedService({
-          name,
-          namespace,
-          // clusterIP is immutable: keep what the API server allocated
-          body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion }, spec: { ...body.spec, clusterIP: cur.spec?.clusterIP, clusterIPs: cur.spec?.clusterIPs } }
-        })
-        return
-      } catch (err) {
-        if (!isKubeCode(err, 409) || attempt >= UPDATE_ATTEMPTS) throw toProviderError(err, { verb: 'update', resource: SERVICES, namespace, name })
-      }
+      throw toProviderError(err, { verb: 'patch', resource: SERVICES, namespace, name })
     }
   }
 
-  /** In-place rollout: the Deployment is replaced (PUT, with its resourceVersion), never deleted. */
+  /**
+   * In-place rollout: the Deployment is patched by server-side apply (no resourceVersion, so the
+   * controller's status writes never conflict), never deleted; its uid stays. The replica count
+   * read here is applied back unchanged, so the rollout does not scale the function.
+   */
   async update (fn: Deployment): Promise<void> {
     this.assertOpen()
     const { namespace, service: name } = fn
-    const settings = { namespace, imagePullPolicy: this.options.imagePullPolicy, probe: this.options.probe, managedBy: this.options.managedBy }
+    const settings = this.mappingSettings(namespace)
     buildDeployment(fn, { ...settings, replicas: 1, secretTypes: new Map() })
-    await this.readDeployment(namespace, name)
+    const cur = await this.readDeployment(namespace, name)
     const secretTypes = await this.secretTypes(fn)
-    for (let attempt = 1; ; attempt++) {
-      const cur = await this.readDeployment(namespace, name)
-      const next = buildDeployment(fn, { ...settings, replicas: cur.spec?.replicas ?? 1, secretTypes, updatedAt: new Date().toISOString() })
-      next.metadata = { ...next.metadata, resourceVersion: cur.metadata?.resourceVersion }
-      try {
-        await this.clients.apps.replaceNamespacedDeployment({ name, namespace, body: next })
-        break
-      } catch (err) {
-        if (isKubeCode(err, 404)) throw this.missing(namespace, name)
-        if (!isKubeCode(err, 409) || attempt >= UPDATE_ATTEMPTS) throw toProviderError(err, { verb: 'update', resource: DEPLOYMENTS, namespace, name })
-      }
+    const next = buildDeployment(fn, { ...settings, replicas: cur.spec?.replicas ?? 1, secretTypes, updatedAt: new Date().toISOString() })
+    try {
+      await this.apply.deployment(next, { force: true })
+    } catch (err) {
+      throw toProviderError(err, { verb: 'patch', resource: DEPLOYMENTS, namespace, name })
     }
     await this.applyService(fn)
   }

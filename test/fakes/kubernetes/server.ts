@@ -10,6 +10,9 @@
  * added latency, 5xx Status answers, 429 with Retry-After, connection resets, truncated bodies and
  * requests that are never answered), on every request or on those matching a method and path.
  *
+ * Server-side apply (application/apply-patch+yaml, JSON bodies only) with field ownership in
+ * metadata.managedFields: managed-fields.ts, with its own list of simplifications.
+ *
  * Simplifications (honest list): strategic merge patch is applied as a merge patch; deleting a
  * namespace removes its contents at once (no Terminating phase); EndpointSlices are computed from
  * Pods on every read; watches without a resourceVersion replay current objects as ADDED, with one
@@ -19,6 +22,7 @@ import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { FakeController, DEPLOYMENTS, logKey, PODS, type CrashReport } from './controller.ts'
+import { apply, ApplyConflict, recordUpdate } from './managed-fields.ts'
 import { jsonPatch, mergePatch, PatchError } from './patch.ts'
 import { matches, matchesMap, parseSelector, type Requirement } from './selectors.ts'
 import { ObjectStore, StoreError, type KubeObject, type StoreEvent } from './store.ts'
@@ -460,6 +464,7 @@ export class FakeKubernetes {
     const method = req.method ?? 'GET'
     const q = url.searchParams
     const { res: info, namespace, name, sub } = route
+    const manager = managerOf(req, q)
     if (info.namespaced && namespace !== undefined && method !== 'GET' && method !== 'DELETE' && this.store.get('namespaces', undefined, namespace) === undefined) {
       throw new HttpError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })
     }
@@ -491,8 +496,9 @@ export class FakeKubernetes {
         this.authorize('create', route)
         const body = await this.readBody(req) as KubeObject
         this.validate(info, namespace, body)
-        const created = this.store.create(info.table, info.qualified, this.normalise(info, namespace, body))
-        this.sendJson(res, 201, created)
+        const obj = this.normalise(info, namespace, body)
+        obj.metadata.managedFields = recordUpdate(undefined, obj, manager, info.apiVersion)
+        this.sendJson(res, 201, this.store.create(info.table, info.qualified, obj))
         return
       }
       throw new HttpError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`)
@@ -510,16 +516,25 @@ export class FakeKubernetes {
         const body = await this.readBody(req) as KubeObject
         if (body?.metadata?.name !== name) throw new HttpError(400, 'BadRequest', `the name of the object (${String(body?.metadata?.name)}) does not match the name on the URL (${name})`)
         this.validate(info, namespace, body)
-        this.sendJson(res, 200, this.store.update(info.table, info.qualified, this.normalise(info, namespace, body)))
+        const next = this.normalise(info, namespace, body)
+        next.metadata.managedFields = recordUpdate(this.store.get(info.table, namespace, name), next, manager, info.apiVersion)
+        this.sendJson(res, 200, this.store.update(info.table, info.qualified, next))
         return
       }
       case 'PATCH': {
         this.authorize('patch', route)
         const cur = this.store.get(info.table, namespace, name)
+        if (patchType(req) === APPLY_PATCH) {
+          await this.serverSideApply(req, res, info, namespace as string, name, cur, q)
+          return
+        }
+        if (q.has('force')) throw new HttpError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch')
         if (cur === undefined) throw this.notFound(info, name)
-        const patched = this.applyPatch(req, cur, await this.readBody(req)) as KubeObject
-        this.validate(info, namespace, patched)
-        this.sendJson(res, 200, this.store.update(info.table, info.qualified, this.normalise(info, namespace, patched)))
+        const raw = this.applyPatch(req, cur, await this.readBody(req)) as KubeObject
+        this.validate(info, namespace, raw)
+        const patched = this.normalise(info, namespace, raw)
+        patched.metadata.managedFields = recordUpdate(cur, patched, manager, info.apiVersion)
+        this.sendJson(res, 200, this.store.update(info.table, info.qualified, patched))
         return
       }
       case 'DELETE': {
@@ -634,8 +649,43 @@ export class FakeKubernetes {
     return obj
   }
 
+  /**
+   * PATCH with application/apply-patch+yaml (https://kubernetes.io/docs/reference/using-api/server-side-apply/):
+   * creates the object when absent, needs no resourceVersion (one in the body is a precondition),
+   * requires fieldManager, and resolves ownership in managed-fields.ts; a conflict without
+   * force=true is 409 Conflict with FieldManagerConflict causes. Status is never written.
+   */
+  private async serverSideApply (req: IncomingMessage, res: ServerResponse, info: ResourceInfo, namespace: string, name: string, cur: KubeObject | undefined, q: URLSearchParams): Promise<void> {
+    const manager = q.get('fieldManager')
+    if (manager === null || manager === '') throw new HttpError(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch')
+    const force = q.get('force') === 'true'
+    const config = await this.readBody(req) as KubeObject
+    if (typeof config !== 'object' || config === null || config.apiVersion !== info.apiVersion || config.kind !== info.kind) {
+      throw new HttpError(400, 'BadRequest', `the apply configuration must name apiVersion "${info.apiVersion}" and kind "${info.kind}"`)
+    }
+    if (config.metadata?.name !== name) throw new HttpError(400, 'BadRequest', `the name of the object (${String(config.metadata?.name)}) does not match the name on the URL (${name})`)
+    if (config.metadata.managedFields !== undefined) throw new HttpError(400, 'BadRequest', 'metadata.managedFields must be nil')
+    delete config.status // a main-resource write never sets status
+    let merged: { object: KubeObject, managedFields: unknown }
+    try {
+      const r = apply(cur, config, manager, force, info.apiVersion)
+      merged = { object: r.object as KubeObject, managedFields: r.managedFields }
+    } catch (err) {
+      if (!(err instanceof ApplyConflict)) throw err
+      throw new HttpError(409, 'Conflict', err.message, { name, group: info.group, kind: info.plural, causes: err.causes })
+    }
+    this.validate(info, namespace, merged.object)
+    const obj = this.normalise(info, namespace, merged.object)
+    obj.metadata.managedFields = merged.managedFields as KubeObject['metadata']['managedFields']
+    if (cur === undefined) {
+      this.sendJson(res, 201, this.store.create(info.table, info.qualified, obj))
+      return
+    }
+    this.sendJson(res, 200, this.store.update(info.table, info.qualified, obj))
+  }
+
   private applyPatch (req: IncomingMessage, cur: unknown, patch: unknown): unknown {
-    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim()
+    const type = patchType(req)
     try {
       if (type === 'application/json-patch+json') return jsonPatch(cur, patch)
       if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') return mergePatch(cur, patch)
@@ -674,7 +724,10 @@ export class FakeKubernetes {
       throw new HttpError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${String(replicas)}: must be greater than or equal to 0`)
     }
     const rv = method === 'PUT' ? next.metadata?.resourceVersion : undefined
-    const updated = this.store.update(DEPLOYMENTS, route.res.qualified, { ...dep, metadata: { ...dep.metadata, resourceVersion: rv }, spec: { ...dep.spec, replicas } })
+    const scaled: KubeObject = { ...dep, metadata: { ...dep.metadata, resourceVersion: rv }, spec: { ...dep.spec, replicas } }
+    // a write through /scale is an Update of spec.replicas by its manager (server-side-apply docs, "Field management")
+    scaled.metadata.managedFields = recordUpdate(dep, scaled, managerOf(req, new URL(req.url ?? '/', 'http://fake').searchParams), route.res.apiVersion, 'scale')
+    const updated = this.store.update(DEPLOYMENTS, route.res.qualified, scaled)
     this.sendJson(res, 200, toScale(updated))
   }
 
@@ -812,6 +865,20 @@ export class FakeKubernetes {
       req.pipe(up)
     })
   }
+}
+
+const APPLY_PATCH = 'application/apply-patch+yaml'
+
+function patchType (req: IncomingMessage): string | undefined {
+  return (req.headers['content-type'] ?? '').split(';')[0]?.trim()
+}
+
+/** The manager of a non-apply write: fieldManager, else the user agent's product name (server-side-apply docs, "Field management"). */
+function managerOf (req: IncomingMessage, q: URLSearchParams): string {
+  const named = q.get('fieldManager')
+  if (named !== null && named !== '') return named
+  const agent = (req.headers['user-agent'] ?? '').split('/')[0]?.trim()
+  return agent === undefined || agent === '' ? 'unknown' : agent
 }
 
 export async function startFakeKubernetes (opts: FakeKubernetesOptions = {}): Promise<FakeKubernetes> {
