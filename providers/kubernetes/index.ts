@@ -14,6 +14,7 @@ import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/c
 import { ServerSideApply } from './common/apply.ts'
 import { checkNamespace, DEFAULT_CHECK_TIMEOUT_MS } from './common/check.ts'
 import { createKubeClients, type KubeClients } from './common/client.ts'
+import { closeKubeConnections } from './common/connections.ts'
 import { isManagedFunction, managedFunctionSelector } from './common/function-spec.ts'
 import { isKubeCode, kubeCall, toProviderError } from './common/errors.ts'
 import { KubernetesNamespaceStore } from './common/namespaces.ts'
@@ -139,7 +140,8 @@ export class KubernetesDriver implements Driver {
       await this.apply.deployment(deployment, { force: false })
     } catch (err) {
       if (isKubeCode(err, 409)) throw exists()
-      throw toProviderError(err, { verb: 'patch', resource: DEPLOYMENTS, namespace, name })
+      // named for what it does (a create); a 403 names the verb RBAC refused (create or patch)
+      throw toProviderError(err, { verb: 'create', resource: DEPLOYMENTS, namespace, name })
     }
     try {
       await this.applyService(fn)
@@ -272,6 +274,7 @@ export class KubernetesDriver implements Driver {
 
   async close (): Promise<void> {
     this.closed = true
+    closeKubeConnections(this.clients.config)
   }
 }
 

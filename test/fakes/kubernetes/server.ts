@@ -164,6 +164,8 @@ export class FakeKubernetes {
   readonly controller: FakeController
   readonly token: string
   readonly requests: RecordedRequest[] = []
+  /** TCP connections accepted so far (tests of connection reuse) */
+  connections = 0
   /** called as each request arrives, before it is served (tests inject concurrent writers here) */
   onRequest: ((r: RecordedRequest) => void) | undefined
   private readonly user: string
@@ -186,6 +188,10 @@ export class FakeKubernetes {
     this.servesTekton = opts.tekton ?? true
     this.controller = new FakeController(this.store, opts.readyDelayMs ?? DEFAULT_READY_DELAY_MS)
     this.server = http.createServer((req, res) => { this.handle(req, res) })
+    this.server.on('connection', () => { this.connections++ })
+    // idle keep-alive connections stay open a while, as the API server's (Go net/http) do,
+    // rather than node's 5 s default, so reuse does not depend on how fast a test runs
+    this.server.keepAliveTimeout = 90_000
   }
 
   get url (): string {
@@ -666,6 +672,8 @@ export class FakeKubernetes {
     if (config.metadata?.name !== name) throw new HttpError(400, 'BadRequest', `the name of the object (${String(config.metadata?.name)}) does not match the name on the URL (${name})`)
     if (config.metadata.managedFields !== undefined) throw new HttpError(400, 'BadRequest', 'metadata.managedFields must be nil')
     delete config.status // a main-resource write never sets status
+    // an apply that creates also needs the create verb (the API server authorizes the create it becomes)
+    if (cur === undefined) this.authorize('create', { res: info, namespace, name, sub: [] })
     let merged: { object: KubeObject, managedFields: unknown }
     try {
       const r = apply(cur, config, manager, force, info.apiVersion)
