@@ -142,6 +142,13 @@ export interface FakeKubernetesOptions {
   user?: string
   /** false: the tekton.dev API group is not served (Tekton Pipelines not installed): its paths are 404 */
   tekton?: boolean
+  /**
+   * Honour httpGet readiness probes: a pod is ready once GET path on its Service's backend
+   * (setServiceBackend) answers 2xx, probed on the probe's schedule (controller.ts), seconds
+   * multiplied by `probeTimeScale` (default 1).
+   */
+  probes?: boolean
+  probeTimeScale?: number
 }
 
 function labelProblem (labels: unknown): string | undefined {
@@ -187,6 +194,10 @@ export class FakeKubernetes {
     this.user = opts.user ?? 'system:serviceaccount:openfaas:faas-bridge'
     this.servesTekton = opts.tekton ?? true
     this.controller = new FakeController(this.store, opts.readyDelayMs ?? DEFAULT_READY_DELAY_MS)
+    if (opts.probes === true) {
+      this.controller.prober = async (pod, path) => await this.probeBackend(pod, path)
+      this.controller.probeTimeScale = opts.probeTimeScale ?? 1
+    }
     this.server = http.createServer((req, res) => { this.handle(req, res) })
     this.server.on('connection', () => { this.connections++ })
     // idle keep-alive connections stay open a while, as the API server's (Go net/http) do,
@@ -842,6 +853,22 @@ export class FakeKubernetes {
       }),
       ports: (svc.spec?.ports ?? []).map((p: { name?: string, port: number }) => ({ name: p.name ?? '', port: p.port, protocol: 'TCP' }))
     }))
+  }
+
+  /** The kubelet's httpGet probe, sent to the backend of a Service that selects the pod. */
+  private async probeBackend (pod: KubeObject, path: string): Promise<boolean> {
+    const ns = pod.metadata.namespace as string
+    const svc = this.store.list('services', ns).find((s) => matchesMap(s.spec?.selector, pod.metadata.labels))
+    const backend = svc === undefined ? undefined : this.backends.get(`${ns}/${svc.metadata.name}`)
+    if (backend === undefined) return false
+    try {
+      // the kubelet's default probe timeout is 1 s
+      const res = await fetch(new URL(path, backend), { signal: AbortSignal.timeout(1000) })
+      await res.arrayBuffer()
+      return res.status >= 200 && res.status < 400
+    } catch {
+      return false
+    }
   }
 
   private async proxy (req: IncomingMessage, res: ServerResponse, namespace: string, nameAndPort: string, rest: string[], search: string): Promise<void> {
