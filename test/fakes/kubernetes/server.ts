@@ -20,6 +20,7 @@
  */
 import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { FakeController, DEPLOYMENTS, logKey, PODS, type CrashReport } from './controller.ts'
 import { apply, ApplyConflict, recordUpdate } from './managed-fields.ts'
@@ -149,6 +150,8 @@ export interface FakeKubernetesOptions {
    */
   probes?: boolean
   probeTimeScale?: number
+  /** serve HTTPS with this key and certificate (PEM); kubeconfig() then names the certificate as the cluster CA */
+  tls?: { key: string, cert: string }
 }
 
 function labelProblem (labels: unknown): string | undefined {
@@ -173,11 +176,14 @@ export class FakeKubernetes {
   readonly requests: RecordedRequest[] = []
   /** TCP connections accepted so far (tests of connection reuse) */
   connections = 0
+  /** TLS handshakes completed so far (with `tls`) */
+  tlsHandshakes = 0
   /** called as each request arrives, before it is served (tests inject concurrent writers here) */
   onRequest: ((r: RecordedRequest) => void) | undefined
   private readonly user: string
   private readonly servesTekton: boolean
-  private readonly server: http.Server
+  private readonly server: http.Server | https.Server
+  private readonly tls: { key: string, cert: string } | undefined
   private readonly denied = new Set<string>()
   private readonly backends = new Map<string, string>()
   private readonly streams = new Set<ServerResponse>()
@@ -198,15 +204,18 @@ export class FakeKubernetes {
       this.controller.prober = async (pod, path) => await this.probeBackend(pod, path)
       this.controller.probeTimeScale = opts.probeTimeScale ?? 1
     }
-    this.server = http.createServer((req, res) => { this.handle(req, res) })
+    this.tls = opts.tls
+    const handler = (req: IncomingMessage, res: ServerResponse): void => { this.handle(req, res) }
+    this.server = this.tls !== undefined ? https.createServer({ key: this.tls.key, cert: this.tls.cert }, handler) : http.createServer(handler)
     this.server.on('connection', () => { this.connections++ })
+    this.server.on('secureConnection', () => { this.tlsHandshakes++ })
     // idle keep-alive connections stay open a while, as the API server's (Go net/http) do,
     // rather than node's 5 s default, so reuse does not depend on how fast a test runs
     this.server.keepAliveTimeout = 90_000
   }
 
   get url (): string {
-    return `http://127.0.0.1:${this.port}`
+    return `${this.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${this.port}`
   }
 
   async start (): Promise<this> {
@@ -235,7 +244,12 @@ export class FakeKubernetes {
       apiVersion: 'v1',
       kind: 'Config',
       // client-node refuses plain http unless TLS verification is off, as for any non-TLS server
-      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+      clusters: [{
+        name: 'fake',
+        cluster: this.tls !== undefined
+          ? { server: this.url, 'certificate-authority-data': Buffer.from(this.tls.cert).toString('base64') }
+          : { server: this.url, 'insecure-skip-tls-verify': true }
+      }],
       users: [{ name: 'fake', user: { token: this.token } }],
       contexts: [{ name: contextName, context: { cluster: 'fake', user: 'fake' } }],
       'current-context': contextName
