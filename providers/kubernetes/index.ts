@@ -19,17 +19,19 @@ import { backendError, conflict, invalid, notFound } from '../../src/core/errors
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
 import { deploymentsCache, endpointSlicesCache, podsCache } from './cache.ts'
 import { CacheSet, type CachedResource } from './common/cache-set.ts'
+import { ServerSideApply } from './common/apply.ts'
 import { checkNamespace, DEFAULT_CHECK_TIMEOUT_MS } from './common/check.ts'
 import type { Informer } from './common/informer.ts'
 import { CachedEndpoints } from './endpoints.ts'
 import { createKubeClients, type KubeClients } from './common/client.ts'
+import { closeKubeConnections } from './common/connections.ts'
 import { isManagedFunction, managedFunctionSelector } from './common/function-spec.ts'
 import { isKubeCode, kubeCall, toProviderError } from './common/errors.ts'
 import { KubernetesNamespaceStore } from './common/namespaces.ts'
 import { openPodLogs } from './common/pod-logs.ts'
 import { KubernetesSecretStore } from './common/secrets.ts'
 import { UpstreamResolver } from './invoke.ts'
-import { buildDeployment, buildService, FUNCTION_LABEL, initialReplicas } from './mapping.ts'
+import { buildDeployment, buildService, FUNCTION_LABEL, initialReplicas, type MappingSettings } from './mapping.ts'
 import { validateOptions, type KubernetesOptions } from './options.ts'
 import { podsByFunction, toFunctionStatus } from './status.ts'
 
@@ -37,8 +39,6 @@ export type { KubernetesOptions } from './options.ts'
 
 type Deployment = FunctionDeployment & { namespace: string }
 
-/** Read-modify-write attempts when another writer changes the Deployment in between (409). */
-export const UPDATE_ATTEMPTS = 3
 const DEPLOYMENTS = 'deployments.apps'
 const SERVICES = 'services'
 
@@ -49,6 +49,7 @@ export class KubernetesDriver implements Driver {
   readonly secrets: KubernetesSecretStore
   readonly namespaces: KubernetesNamespaceStore
   readonly resolver: UpstreamResolver
+  private readonly apply: ServerSideApply
   private readonly logger: DriverContext['logger']
   private readonly configured: readonly string[]
   private closed = false
@@ -61,6 +62,7 @@ export class KubernetesDriver implements Driver {
   constructor (options: KubernetesOptions, context: DriverContext, clients: KubeClients, cacheOptions: { now?: () => number, backoffBaseMs?: number } = {}) {
     this.options = options
     this.clients = clients
+    this.apply = new ServerSideApply(clients)
     this.logger = context.logger
     this.configured = [...context.namespaces]
     this.secrets = new KubernetesSecretStore(clients.core, { managedBy: options.managedBy })
@@ -194,20 +196,36 @@ export class KubernetesDriver implements Driver {
     return out
   }
 
+  /**
+   * A new function: the Deployment and Service are created by server-side apply, so this
+   * provider's field manager owns every field it sets from the first write on (a later update can
+   * then remove what the user removed). An existing Deployment of that name (ours or not) is a
+   * conflict; a concurrent create by another writer is too (apply without force → 409).
+   */
   async deploy (fn: Deployment): Promise<void> {
     this.assertOpen()
     const { namespace, service: name } = fn
-    const settings = { namespace, imagePullPolicy: this.options.imagePullPolicy, probe: this.options.probe, managedBy: this.options.managedBy }
+    const settings = this.mappingSettings(namespace)
     // a bad spec is refused before anything is read or written
     buildDeployment(fn, { ...settings, replicas: 1, secretTypes: new Map() })
+    const exists = (): Error => conflict(`function "${name}" already exists in namespace "${namespace}"`)
+    let found = true
+    try {
+      await this.clients.apps.readNamespacedDeployment({ name, namespace })
+    } catch (err) {
+      if (!isKubeCode(err, 404)) throw toProviderError(err, { verb: 'get', resource: DEPLOYMENTS, namespace, name })
+      found = false
+    }
+    if (found) throw exists()
     const secretTypes = await this.secretTypes(fn)
     const deployment = buildDeployment(fn, { ...settings, replicas: initialReplicas(fn), secretTypes })
     try {
-      const created = await this.clients.apps.createNamespacedDeployment({ namespace, body: deployment })
+      const created = await this.apply.deployment(deployment, { force: false })
       this.wrote(namespace, name, created.metadata?.resourceVersion)
     } catch (err) {
       this.wrote(namespace, name, undefined) // whatever happened, read it back from the API for a while
-      if (isKubeCode(err, 409)) throw conflict(`function "${name}" already exists in namespace "${namespace}"`)
+      if (isKubeCode(err, 409)) throw exists()
+      // named for what it does (a create); a 403 names the verb RBAC refused (create or patch)
       throw toProviderError(err, { verb: 'create', resource: DEPLOYMENTS, namespace, name })
     }
     try {
@@ -222,54 +240,42 @@ export class KubernetesDriver implements Driver {
     }
   }
 
-  /** Creates the Service, or brings an existing one (an earlier life's) to the spec. */
+  private mappingSettings (namespace: string): Omit<MappingSettings, 'replicas' | 'secretTypes'> {
+    return { namespace, imagePullPolicy: this.options.imagePullPolicy, probe: this.options.probe, managedBy: this.options.managedBy }
+  }
+
+  /**
+   * Creates the Service, or brings an existing one (an earlier life's) to the spec, by
+   * server-side apply with force: fields the API server allocated (clusterIP) are kept.
+   */
   private async applyService (fn: Deployment): Promise<void> {
     const { namespace, service: name } = fn
-    const body = buildService(fn, { namespace, managedBy: this.options.managedBy })
     try {
-      await this.clients.core.createNamespacedService({ namespace, body })
-      return
+      await this.apply.service(buildService(fn, { namespace, managedBy: this.options.managedBy }), { force: true })
     } catch (err) {
-      if (!isKubeCode(err, 409)) throw toProviderError(err, { verb: 'create', resource: SERVICES, namespace, name })
-    }
-    for (let attempt = 1; ; attempt++) {
-      const cur = await kubeCall({ verb: 'get', resource: SERVICES, namespace, name },
-        async () => await this.clients.core.readNamespacedService({ name, namespace }))
-      try {
-        await this.clients.core.replaceNamespacedService({
-          name,
-          namespace,
-          // clusterIP is immutable: keep what the API server allocated
-          body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion }, spec: { ...body.spec, clusterIP: cur.spec?.clusterIP, clusterIPs: cur.spec?.clusterIPs } }
-        })
-        return
-      } catch (err) {
-        if (!isKubeCode(err, 409) || attempt >= UPDATE_ATTEMPTS) throw toProviderError(err, { verb: 'update', resource: SERVICES, namespace, name })
-      }
+      throw toProviderError(err, { verb: 'patch', resource: SERVICES, namespace, name })
     }
   }
 
-  /** In-place rollout: the Deployment is replaced (PUT, with its resourceVersion), never deleted. */
+  /**
+   * In-place rollout: the Deployment is patched by server-side apply (no resourceVersion, so the
+   * controller's status writes never conflict), never deleted; its uid stays. The replica count
+   * read here is applied back unchanged, so the rollout does not scale the function.
+   */
   async update (fn: Deployment): Promise<void> {
     this.assertOpen()
     const { namespace, service: name } = fn
-    const settings = { namespace, imagePullPolicy: this.options.imagePullPolicy, probe: this.options.probe, managedBy: this.options.managedBy }
+    const settings = this.mappingSettings(namespace)
     buildDeployment(fn, { ...settings, replicas: 1, secretTypes: new Map() })
-    await this.readDeployment(namespace, name)
+    const cur = await this.readDeployment(namespace, name)
     const secretTypes = await this.secretTypes(fn)
-    for (let attempt = 1; ; attempt++) {
-      const cur = await this.readDeployment(namespace, name)
-      const next = buildDeployment(fn, { ...settings, replicas: cur.spec?.replicas ?? 1, secretTypes, updatedAt: new Date().toISOString() })
-      next.metadata = { ...next.metadata, resourceVersion: cur.metadata?.resourceVersion }
-      try {
-        const replaced = await this.clients.apps.replaceNamespacedDeployment({ name, namespace, body: next })
-        this.wrote(namespace, name, replaced.metadata?.resourceVersion)
-        break
-      } catch (err) {
-        this.wrote(namespace, name, undefined)
-        if (isKubeCode(err, 404)) throw this.missing(namespace, name)
-        if (!isKubeCode(err, 409) || attempt >= UPDATE_ATTEMPTS) throw toProviderError(err, { verb: 'update', resource: DEPLOYMENTS, namespace, name })
-      }
+    const next = buildDeployment(fn, { ...settings, replicas: cur.spec?.replicas ?? 1, secretTypes, updatedAt: new Date().toISOString() })
+    try {
+      const applied = await this.apply.deployment(next, { force: true })
+      this.wrote(namespace, name, applied.metadata?.resourceVersion)
+    } catch (err) {
+      this.wrote(namespace, name, undefined)
+      throw toProviderError(err, { verb: 'patch', resource: DEPLOYMENTS, namespace, name })
     }
     await this.applyService(fn)
   }
@@ -375,6 +381,7 @@ export class KubernetesDriver implements Driver {
   async close (): Promise<void> {
     this.closed = true
     await this.cacheSet?.close()
+    closeKubeConnections(this.clients.config)
   }
 }
 

@@ -15,12 +15,13 @@ export interface KubePermission {
 }
 
 export const KUBERNETES_PERMISSIONS: KubePermission[] = [
-  // index.ts: read/list (status, list, holdsWorkloads), create (deploy), replace (update), delete (remove, deploy rollback)
-  { apiGroup: 'apps', resource: 'deployments', verbs: ['get', 'list', 'create', 'update', 'delete'] },
+  // index.ts: read/list (status, list, holdsWorkloads), server-side apply (deploy, update: patch,
+  // and create for an apply that creates), delete (remove, deploy rollback)
+  { apiGroup: 'apps', resource: 'deployments', verbs: ['get', 'list', 'create', 'patch', 'delete'] },
   // index.ts scale(): patchNamespacedDeploymentScale (merge patch)
   { apiGroup: 'apps', resource: 'deployments/scale', verbs: ['patch'] },
-  // index.ts applyService()/remove(): create, read + replace on conflict, delete
-  { apiGroup: '', resource: 'services', verbs: ['get', 'create', 'update', 'delete'] },
+  // index.ts applyService()/remove(): server-side apply (patch, + create when it creates), delete
+  { apiGroup: '', resource: 'services', verbs: ['create', 'patch', 'delete'] },
   // common/secrets.ts: list (managed), create, read (update, lookup of a deploy's secrets), replace, delete
   { apiGroup: '', resource: 'secrets', verbs: ['get', 'list', 'create', 'update', 'delete'] },
   // index.ts status/list and common/pod-logs.ts: listNamespacedPod; pod-logs follow: GET pods?watch=true

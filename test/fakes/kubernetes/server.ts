@@ -23,14 +23,18 @@
  * EndpointSlices are kept in the store by a small endpointslice controller (endpointSliceSync):
  * one slice per Service, rewritten when its Pods change, so they are listed and watched like any
  * object; a Pod's IPs come from the `podIp` option when given (tests bind real servers there).
+ * Server-side apply (application/apply-patch+yaml, JSON bodies only) with field ownership in
+ * metadata.managedFields: managed-fields.ts, with its own list of simplifications.
  *
  * Simplifications (honest list): strategic merge patch is applied as a merge patch; deleting a
  * namespace removes its contents at once (no Terminating phase); one EndpointSlice per Service.
  */
 import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { FakeController, DEPLOYMENTS, logKey, PODS, type CrashReport } from './controller.ts'
+import { apply, ApplyConflict, recordUpdate } from './managed-fields.ts'
 import { jsonPatch, mergePatch, PatchError } from './patch.ts'
 import { matches, matchesMap, parseSelector, type Requirement } from './selectors.ts'
 import { ObjectStore, StoreError, type KubeObject, type StoreEvent } from './store.ts'
@@ -156,6 +160,15 @@ export interface FakeKubernetesOptions {
   bookmarkIntervalMs?: number
   /** watch events kept for resuming watches (store.ts DEFAULT_HISTORY) */
   historySize?: number
+  /**
+   * Honour httpGet readiness probes: a pod is ready once GET path on its Service's backend
+   * (setServiceBackend) answers 2xx, probed on the probe's schedule (controller.ts), seconds
+   * multiplied by `probeTimeScale` (default 1).
+   */
+  probes?: boolean
+  probeTimeScale?: number
+  /** serve HTTPS with this key and certificate (PEM); kubeconfig() then names the certificate as the cluster CA */
+  tls?: { key: string, cert: string }
 }
 
 export const DEFAULT_BOOKMARK_INTERVAL_MS = 1000
@@ -180,11 +193,16 @@ export class FakeKubernetes {
   readonly controller: FakeController
   readonly token: string
   readonly requests: RecordedRequest[] = []
+  /** TCP connections accepted so far (tests of connection reuse) */
+  connections = 0
+  /** TLS handshakes completed so far (with `tls`) */
+  tlsHandshakes = 0
   /** called as each request arrives, before it is served (tests inject concurrent writers here) */
   onRequest: ((r: RecordedRequest) => void) | undefined
   private readonly user: string
   private readonly servesTekton: boolean
-  private readonly server: http.Server
+  private readonly server: http.Server | https.Server
+  private readonly tls: { key: string, cert: string } | undefined
   private readonly denied = new Set<string>()
   private readonly backends = new Map<string, string>()
   private readonly streams = new Set<ServerResponse>()
@@ -207,11 +225,22 @@ export class FakeKubernetes {
     this.store = new ObjectStore(opts.historySize)
     this.controller = new FakeController(this.store, opts.readyDelayMs ?? DEFAULT_READY_DELAY_MS, opts.podIp)
     this.store.events.on('change', (ev: StoreEvent) => { this.endpointSliceSync(ev) })
-    this.server = http.createServer((req, res) => { this.handle(req, res) })
+    if (opts.probes === true) {
+      this.controller.prober = async (pod, path) => await this.probeBackend(pod, path)
+      this.controller.probeTimeScale = opts.probeTimeScale ?? 1
+    }
+    this.tls = opts.tls
+    const handler = (req: IncomingMessage, res: ServerResponse): void => { this.handle(req, res) }
+    this.server = this.tls !== undefined ? https.createServer({ key: this.tls.key, cert: this.tls.cert }, handler) : http.createServer(handler)
+    this.server.on('connection', () => { this.connections++ })
+    this.server.on('secureConnection', () => { this.tlsHandshakes++ })
+    // idle keep-alive connections stay open a while, as the API server's (Go net/http) do,
+    // rather than node's 5 s default, so reuse does not depend on how fast a test runs
+    this.server.keepAliveTimeout = 90_000
   }
 
   get url (): string {
-    return `http://127.0.0.1:${this.port}`
+    return `${this.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${this.port}`
   }
 
   async start (): Promise<this> {
@@ -240,7 +269,12 @@ export class FakeKubernetes {
       apiVersion: 'v1',
       kind: 'Config',
       // client-node refuses plain http unless TLS verification is off, as for any non-TLS server
-      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+      clusters: [{
+        name: 'fake',
+        cluster: this.tls !== undefined
+          ? { server: this.url, 'certificate-authority-data': Buffer.from(this.tls.cert).toString('base64') }
+          : { server: this.url, 'insecure-skip-tls-verify': true }
+      }],
       users: [{ name: 'fake', user: { token: this.token } }],
       contexts: [{ name: contextName, context: { cluster: 'fake', user: 'fake' } }],
       'current-context': contextName
@@ -508,6 +542,7 @@ export class FakeKubernetes {
     const method = req.method ?? 'GET'
     const q = url.searchParams
     const { res: info, namespace, name, sub } = route
+    const manager = managerOf(req, q)
     if (info.namespaced && namespace !== undefined && method !== 'GET' && method !== 'DELETE' && this.store.get('namespaces', undefined, namespace) === undefined) {
       throw new HttpError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })
     }
@@ -539,8 +574,9 @@ export class FakeKubernetes {
         this.authorize('create', route)
         const body = await this.readBody(req) as KubeObject
         this.validate(info, namespace, body)
-        const created = this.store.create(info.table, info.qualified, this.normalise(info, namespace, body))
-        this.sendJson(res, 201, created)
+        const obj = this.normalise(info, namespace, body)
+        obj.metadata.managedFields = recordUpdate(undefined, obj, manager, info.apiVersion)
+        this.sendJson(res, 201, this.store.create(info.table, info.qualified, obj))
         return
       }
       throw new HttpError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`)
@@ -558,16 +594,25 @@ export class FakeKubernetes {
         const body = await this.readBody(req) as KubeObject
         if (body?.metadata?.name !== name) throw new HttpError(400, 'BadRequest', `the name of the object (${String(body?.metadata?.name)}) does not match the name on the URL (${name})`)
         this.validate(info, namespace, body)
-        this.sendJson(res, 200, this.store.update(info.table, info.qualified, this.normalise(info, namespace, body)))
+        const next = this.normalise(info, namespace, body)
+        next.metadata.managedFields = recordUpdate(this.store.get(info.table, namespace, name), next, manager, info.apiVersion)
+        this.sendJson(res, 200, this.store.update(info.table, info.qualified, next))
         return
       }
       case 'PATCH': {
         this.authorize('patch', route)
         const cur = this.store.get(info.table, namespace, name)
+        if (patchType(req) === APPLY_PATCH) {
+          await this.serverSideApply(req, res, info, namespace as string, name, cur, q)
+          return
+        }
+        if (q.has('force')) throw new HttpError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch')
         if (cur === undefined) throw this.notFound(info, name)
-        const patched = this.applyPatch(req, cur, await this.readBody(req)) as KubeObject
-        this.validate(info, namespace, patched)
-        this.sendJson(res, 200, this.store.update(info.table, info.qualified, this.normalise(info, namespace, patched)))
+        const raw = this.applyPatch(req, cur, await this.readBody(req)) as KubeObject
+        this.validate(info, namespace, raw)
+        const patched = this.normalise(info, namespace, raw)
+        patched.metadata.managedFields = recordUpdate(cur, patched, manager, info.apiVersion)
+        this.sendJson(res, 200, this.store.update(info.table, info.qualified, patched))
         return
       }
       case 'DELETE': {
@@ -681,8 +726,45 @@ export class FakeKubernetes {
     return obj
   }
 
+  /**
+   * PATCH with application/apply-patch+yaml (https://kubernetes.io/docs/reference/using-api/server-side-apply/):
+   * creates the object when absent, needs no resourceVersion (one in the body is a precondition),
+   * requires fieldManager, and resolves ownership in managed-fields.ts; a conflict without
+   * force=true is 409 Conflict with FieldManagerConflict causes. Status is never written.
+   */
+  private async serverSideApply (req: IncomingMessage, res: ServerResponse, info: ResourceInfo, namespace: string, name: string, cur: KubeObject | undefined, q: URLSearchParams): Promise<void> {
+    const manager = q.get('fieldManager')
+    if (manager === null || manager === '') throw new HttpError(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch')
+    const force = q.get('force') === 'true'
+    const config = await this.readBody(req) as KubeObject
+    if (typeof config !== 'object' || config === null || config.apiVersion !== info.apiVersion || config.kind !== info.kind) {
+      throw new HttpError(400, 'BadRequest', `the apply configuration must name apiVersion "${info.apiVersion}" and kind "${info.kind}"`)
+    }
+    if (config.metadata?.name !== name) throw new HttpError(400, 'BadRequest', `the name of the object (${String(config.metadata?.name)}) does not match the name on the URL (${name})`)
+    if (config.metadata.managedFields !== undefined) throw new HttpError(400, 'BadRequest', 'metadata.managedFields must be nil')
+    delete config.status // a main-resource write never sets status
+    // an apply that creates also needs the create verb (the API server authorizes the create it becomes)
+    if (cur === undefined) this.authorize('create', { res: info, namespace, name, sub: [] })
+    let merged: { object: KubeObject, managedFields: unknown }
+    try {
+      const r = apply(cur, config, manager, force, info.apiVersion)
+      merged = { object: r.object as KubeObject, managedFields: r.managedFields }
+    } catch (err) {
+      if (!(err instanceof ApplyConflict)) throw err
+      throw new HttpError(409, 'Conflict', err.message, { name, group: info.group, kind: info.plural, causes: err.causes })
+    }
+    this.validate(info, namespace, merged.object)
+    const obj = this.normalise(info, namespace, merged.object)
+    obj.metadata.managedFields = merged.managedFields as KubeObject['metadata']['managedFields']
+    if (cur === undefined) {
+      this.sendJson(res, 201, this.store.create(info.table, info.qualified, obj))
+      return
+    }
+    this.sendJson(res, 200, this.store.update(info.table, info.qualified, obj))
+  }
+
   private applyPatch (req: IncomingMessage, cur: unknown, patch: unknown): unknown {
-    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim()
+    const type = patchType(req)
     try {
       if (type === 'application/json-patch+json') return jsonPatch(cur, patch)
       if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') return mergePatch(cur, patch)
@@ -721,7 +803,10 @@ export class FakeKubernetes {
       throw new HttpError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${String(replicas)}: must be greater than or equal to 0`)
     }
     const rv = method === 'PUT' ? next.metadata?.resourceVersion : undefined
-    const updated = this.store.update(DEPLOYMENTS, route.res.qualified, { ...dep, metadata: { ...dep.metadata, resourceVersion: rv }, spec: { ...dep.spec, replicas } })
+    const scaled: KubeObject = { ...dep, metadata: { ...dep.metadata, resourceVersion: rv }, spec: { ...dep.spec, replicas } }
+    // a write through /scale is an Update of spec.replicas by its manager (server-side-apply docs, "Field management")
+    scaled.metadata.managedFields = recordUpdate(dep, scaled, managerOf(req, new URL(req.url ?? '/', 'http://fake').searchParams), route.res.apiVersion, 'scale')
+    const updated = this.store.update(DEPLOYMENTS, route.res.qualified, scaled)
     this.sendJson(res, 200, toScale(updated))
   }
 
@@ -876,6 +961,22 @@ export class FakeKubernetes {
     }
   }
 
+  /** The kubelet's httpGet probe, sent to the backend of a Service that selects the pod. */
+  private async probeBackend (pod: KubeObject, path: string): Promise<boolean> {
+    const ns = pod.metadata.namespace as string
+    const svc = this.store.list('services', ns).find((s) => matchesMap(s.spec?.selector, pod.metadata.labels))
+    const backend = svc === undefined ? undefined : this.backends.get(`${ns}/${svc.metadata.name}`)
+    if (backend === undefined) return false
+    try {
+      // the kubelet's default probe timeout is 1 s
+      const res = await fetch(new URL(path, backend), { signal: AbortSignal.timeout(1000) })
+      await res.arrayBuffer()
+      return res.status >= 200 && res.status < 400
+    } catch {
+      return false
+    }
+  }
+
   private async proxy (req: IncomingMessage, res: ServerResponse, namespace: string, nameAndPort: string, rest: string[], search: string): Promise<void> {
     const name = nameAndPort.replace(/^https?:/, '').split(':')[0] as string
     const svc = this.store.get('services', namespace, name)
@@ -905,6 +1006,20 @@ export class FakeKubernetes {
       req.pipe(up)
     })
   }
+}
+
+const APPLY_PATCH = 'application/apply-patch+yaml'
+
+function patchType (req: IncomingMessage): string | undefined {
+  return (req.headers['content-type'] ?? '').split(';')[0]?.trim()
+}
+
+/** The manager of a non-apply write: fieldManager, else the user agent's product name (server-side-apply docs, "Field management"). */
+function managerOf (req: IncomingMessage, q: URLSearchParams): string {
+  const named = q.get('fieldManager')
+  if (named !== null && named !== '') return named
+  const agent = (req.headers['user-agent'] ?? '').split('/')[0]?.trim()
+  return agent === undefined || agent === '' ? 'unknown' : agent
 }
 
 export async function startFakeKubernetes (opts: FakeKubernetesOptions = {}): Promise<FakeKubernetes> {
