@@ -15,7 +15,8 @@ import { api, figlet, functionServer, kubeApp, NS } from './helpers.ts'
 const N = 30
 
 t.test('sequential calls share one connection; concurrent ones stay within the pool', async (t) => {
-  const { url, fake } = await kubeApp(t, { driver: { invoke: 'proxy' } })
+  // cache off: every status and invocation reads the API, the traffic whose connections are counted
+  const { url, fake } = await kubeApp(t, { driver: { invoke: 'proxy', cache: false } })
   await functionServer(t, fake, NS, 'conn')
   t.equal((await api(url, 'POST', '/system/functions', figlet('conn'))).status, 202)
   await eventually(async () => {

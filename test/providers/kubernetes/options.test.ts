@@ -47,6 +47,7 @@ t.test('kubeconfig context', async (t) => {
   t.throws(() => loadKubeConfig({ inCluster: false, kubeconfig: setup.kubeconfig, context: 'nope' }), /context "nope" is not in the kubeconfig \(known: fake, other\)/)
   const logger = pino({ level: 'silent' })
   const driver = await createDriver({ kubeconfig: setup.kubeconfig, context: 'other' }, { logger, namespaces: ['openfaas-fn'], execTimeoutMs: 1000 })
+  t.teardown(async () => { await driver.close() }) // its informers watch until closed
   t.equal(driver.resolver.resolvedMode, 'proxy', 'auto → proxy out of cluster')
   t.same(await driver.list('openfaas-fn'), [])
 })
