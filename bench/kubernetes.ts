@@ -21,6 +21,7 @@ import { FakeKubernetes, type RecordedRequest } from '../test/fakes/kubernetes/s
 import type { Figure } from './lib/figures.ts'
 import { chooseTool, load } from './lib/load.ts'
 import { startChild, type Child } from './lib/procs.ts'
+import { timed } from './many-functions.ts'
 import { deploy, startProvider, summarize, waitAvailable, type Provider } from './lib/provider.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -37,14 +38,6 @@ async function podUpstream (script: string): Promise<{ child: Child, ip: string 
       if (attempt >= 10) throw err
     }
   }
-}
-
-async function timed (p: Provider, urlPath: string): Promise<number> {
-  const t0 = performance.now()
-  const r = await p.call('GET', urlPath)
-  const ms = performance.now() - t0
-  if (r.status !== 200) throw new Error(`GET ${urlPath}: ${r.status} ${r.body.slice(0, 200)}`)
-  return ms
 }
 
 export async function runKubernetes (options: { log?: (line: string) => void } = {}): Promise<{ figures: Figure[] }> {
