@@ -112,6 +112,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   metrics.onBackendCall(({ backend, outcome }, seconds) => { history.observeBackendCall(backend, outcome === 'ok', seconds) })
   const coordination = opts.coordination ?? new SingleProcess()
   metrics.setLeadershipSource(() => coordination.view())
+  // backends that keep local caches (informers) report them at scrape time
+  metrics.setCacheSource(() => opts.backends.backends().flatMap((b) => (b.driver.caches?.() ?? []).map((r) => ({ backend: b.name, ...r }))))
   let autoscaler: Autoscaler | undefined
   if (opts.autoscale !== undefined) {
     const scaler = new Autoscaler({

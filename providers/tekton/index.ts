@@ -12,6 +12,7 @@ import { backendError, conflict, invalid, notFound, unavailable } from '../../sr
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
 import { checkNamespace, checkRead, DEFAULT_CHECK_TIMEOUT_MS } from '../kubernetes/common/check.ts'
 import { createKubeClients, type KubeClients } from '../kubernetes/common/client.ts'
+import { closeKubeConnections } from '../kubernetes/common/connections.ts'
 import { makeKubeApi } from '../kubernetes/common/transport.ts'
 import { isKubeCode, kubeCall, toProviderError } from '../kubernetes/common/errors.ts'
 import { FUNCTION_LABEL, initialReplicas, isManagedFunction, managedFunctionSelector } from '../kubernetes/common/function-spec.ts'
@@ -280,6 +281,7 @@ export class TektonDriver implements Driver {
     this.closed = true
     for (const ac of this.inFlight) ac.abort(new Error('the tekton backend is closing'))
     await this.janitor.idle()
+    closeKubeConnections(this.clients.config)
   }
 }
 

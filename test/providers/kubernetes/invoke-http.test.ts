@@ -41,16 +41,20 @@ t.test('invoke through the API server service proxy', async (t) => {
 t.test('in-cluster upstreams', async (t) => {
   const svc = await startKube({ driver: { invoke: 'service', clusterDomain: 'example.internal' } })
   t.teardown(svc.cleanup)
+  svc.fake.holdPods(NS, 'fn', true) // not ready until released, however slow the machine
   await svc.driver.deploy({ ...figlet('fn'), namespace: NS } as never)
   await t.rejects(svc.driver.upstream(NS, 'fn'), { code: 'UNAVAILABLE' }, 'not ready yet')
+  svc.fake.holdPods(NS, 'fn', false)
   await eventually(async () => { check((await svc.driver.status(NS, 'fn')).availableReplicas === 1, 'ready') }, { timeoutMs: 3000 })
   const up = await svc.driver.upstream(NS, 'fn')
   t.equal(up.kind === 'http' ? up.url.href : '', `http://fn.${NS}.svc.example.internal:8080/`, 'Service DNS name')
 
   const eps = await startKube({ driver: { invoke: 'endpoints' } })
   t.teardown(eps.cleanup)
+  eps.fake.holdPods(NS, 'fn', true)
   await eps.driver.deploy({ ...figlet('fn'), namespace: NS } as never)
   await t.rejects(eps.driver.upstream(NS, 'fn'), { code: 'UNAVAILABLE' }, 'no ready endpoint yet')
+  eps.fake.holdPods(NS, 'fn', false)
   await eps.driver.scale(NS, 'fn', 2)
   await eventually(async () => { check((await eps.driver.status(NS, 'fn')).availableReplicas === 2, 'ready') }, { timeoutMs: 3000 })
   const ips = new Set(eps.fake.pods(NS, 'fn').map((p) => `http://${String(p.status.podIP)}:8080/`))
