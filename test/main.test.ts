@@ -72,13 +72,13 @@ t.test('after kill -9 the provider restarts with everything it acknowledged', as
 })
 
 t.test('a configuration mistake exits 2 naming the key', async (t) => {
-  await t.rejects(startProvider(t, { read_timeout: 'soon' }, 5000), /configuration error: read_timeout: "soon" is not a duration/)
+  await t.rejects(startProvider(t, { read_timeout: 'soon' }), /configuration error: read_timeout: "soon" is not a duration/)
 })
 
 t.test('basic_auth=true without credential files fails at start-up with the path', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fb-noauth-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-  await t.rejects(startProvider(t, { basic_auth: 'true', secret_mount_path: dir, state_dir: dir }, 5000), /basic-auth-user cannot be read/)
+  await t.rejects(startProvider(t, { basic_auth: 'true', secret_mount_path: dir, state_dir: dir }), /basic-auth-user cannot be read/)
 })
 
 t.test('--check next to a live provider on the same state starts, reaps and cleans up nothing', async (t) => {
