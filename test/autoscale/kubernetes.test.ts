@@ -325,9 +325,9 @@ t.test('a function without scaling labels is left alone', async (t) => {
   let sent = 0
   const failures: number[] = []
   const clients = Array.from({ length: 3 }, async () => {
-    // at least 400 ms and 10 calls per client (the machine may be slow), at most 5 s
+    // at least 400 ms and 10 calls per client (the machine may be slow), at most 30 s
     const until = Date.now() + 400
-    const bound = Date.now() + 5000
+    const bound = Date.now() + 30_000
     for (let n = 0; (Date.now() < until || n < 10) && Date.now() < bound; n++) {
       const r = await invoke(s, 'plain')
       if (r.status !== 200) failures.push(r.status)
