@@ -61,7 +61,8 @@ t.test('after kill -9 the provider restarts with everything it acknowledged', as
   t.same(await invoke(second.url, 'still here'), { status: 200, text: 'still here' })
   let webStatus = 0
   let webText = ''
-  for (let i = 0; i < 200 && webStatus !== 200; i++) {
+  // bounded generously (30 s): the function process starts slowly on a loaded machine
+  for (const until = Date.now() + 30_000; webStatus !== 200 && Date.now() < until;) {
     const res = await fetch(`${second.url}/function/web/x?y=1`)
     webStatus = res.status
     webText = await res.text()
@@ -94,7 +95,7 @@ t.test('--check next to a live provider on the same state starts, reaps and clea
   }
   t.equal((await fetch(`${live.url}/system/functions`, { method: 'POST', body: JSON.stringify(web) })).status, 202)
   let before = ''
-  for (let i = 0; i < 200 && before === ''; i++) {
+  for (const until = Date.now() + 30_000; before === '' && Date.now() < until;) {
     const res = await fetch(`${live.url}/function/web`)
     if (res.status === 200) before = await res.text()
     else await new Promise((resolve) => setTimeout(resolve, 25))
