@@ -18,7 +18,8 @@ import { startProviderProcess } from '../helpers/provider-process.ts'
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 /** the image's non-root user when this test runs as root */
 const RUN_AS = process.getuid?.() === 0 ? 65534 : undefined
-const BUILD_TIMEOUT_MS = 45_000
+// generous: tsc alone took over 45 s with the 2 cores loaded by other work (a build that hangs still fails)
+const BUILD_TIMEOUT_MS = 240_000
 
 async function run (cmd: string, args: string[], cwd: string, timeoutMs: number): Promise<{ code: number | null, out: string }> {
   const child = spawn(cmd, args, { cwd, env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] })
