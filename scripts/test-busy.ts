@@ -44,7 +44,10 @@ process.on('exit', stopBurners)
 let current: ChildProcess | undefined
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
-    current?.kill(sig)
+    // npm test runs in its own process group: stop npm, tap and the test processes together
+    if (current?.pid !== undefined) {
+      try { process.kill(-current.pid, sig) } catch { current.kill(sig) }
+    }
     stopBurners()
     process.exit(130)
   })
@@ -67,7 +70,7 @@ function totals (out: string): { total: number, pass: number, fail: number } | u
 async function runSuite (n: number): Promise<RunResult> {
   const t0 = performance.now()
   console.log(`--- run ${n}/${runs}: npm test beside ${burnerCount} CPU burner(s), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
-  const child = spawn('npm', ['test'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
+  const child = spawn('npm', ['test'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: process.env, detached: true })
   current = child
   let out = ''
   for (const stream of [child.stdout, child.stderr]) {
