@@ -260,12 +260,7 @@ async function main (argv: string[]): Promise<void> {
   process.on('SIGTERM', () => { void stop('SIGTERM') })
   process.on('SIGINT', () => { void stop('SIGINT') })
 
-  if (!config.basicAuth && !config.hostExplicit) {
-    logger.warn(`basic_auth is off, so faas-bridge listens on ${config.host} only: the local backend runs any command it is sent. ` +
-      'Set basic_auth=true (or bind_address explicitly) to serve other hosts.')
-  } else if (!config.basicAuth) {
-    logger.warn({ host: config.host }, 'basic_auth is off and bind_address was set explicitly: anyone who reaches this address can run commands through the local backend')
-  }
+  if (!config.basicAuth) logger.warn({ host: config.host }, openApiWarning(config))
   await app.listen({ port: config.port, host: config.host })
   if (reconciler !== undefined) {
     reconciler.start()
@@ -277,6 +272,20 @@ async function main (argv: string[]): Promise<void> {
     basicAuth: config.basicAuth,
     backends: config.backends.map((b) => ({ name: b.name, driver: b.driver, namespaces: b.namespaces }))
   }, 'faas-bridge listening')
+}
+
+/**
+ * The start-up warning for an API without basic_auth: anyone who reaches it can deploy, invoke and
+ * remove functions, and where a local backend is served that means running any command on this host.
+ */
+function openApiWarning (config: Config): string {
+  const local = config.backends.filter((b) => b.driver === 'local').map((b) => b.name)
+  const what = local.length > 0
+    ? `anyone who reaches it can run any command on this host through the local backend (${local.join(', ')})`
+    : 'anyone who reaches it can deploy, invoke and remove functions'
+  return config.hostExplicit
+    ? `basic_auth is off and bind_address was set explicitly to ${config.host}: ${what}`
+    : `basic_auth is off, so faas-bridge listens on ${config.host} only: ${what}. Set basic_auth=true (or bind_address explicitly) to serve other hosts.`
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
