@@ -14,12 +14,14 @@
  */
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node'
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node'
 import type { DeclarativeSource, DesiredFunction, DesiredState, SourceProblem } from '../../../src/reconcile/desired.ts'
 import type { FunctionReport, SourceReport } from '../../../src/reconcile/reconciler.ts'
 import { EntryError } from '../../../src/reconcile/stack-file.ts'
 import { declaredName, parseFunctionResource, resourceWhere, targetNamespace } from '../../../src/reconcile/function-resource.ts'
+import { loadKubeConfig, type KubeConnectionOptions } from './client.ts'
 import { kubeStream } from './raw-request.ts'
+import { DEFAULT_KUBE_REQUEST_TIMEOUT_MS, makeKubeApi } from './transport.ts'
 
 export const FUNCTION_GROUP = 'openfaas.com'
 export const FUNCTION_VERSION = 'v1'
@@ -272,4 +274,12 @@ export function functionResourceSource (opts: FunctionResourceSourceOptions): De
       }
     }
   }
+}
+
+/** The source as src/main.ts makes it from the config's declarative.functionResources. */
+export function functionResourceSourceFor (cfg: KubeConnectionOptions & { namespaces: string[], map: Record<string, string> },
+  logger: FunctionResourceSourceOptions['logger']): DeclarativeSource {
+  const { config } = loadKubeConfig(cfg)
+  const custom = makeKubeApi(config, CustomObjectsApi, { timeoutMs: DEFAULT_KUBE_REQUEST_TIMEOUT_MS })
+  return functionResourceSource({ config, custom, namespaces: cfg.namespaces, map: cfg.map, logger })
 }
