@@ -29,6 +29,14 @@ export const FUNCTION_PLURAL = 'functions'
 /** on every Function resource this source manages: its deletion waits for the function's removal */
 export const FUNCTION_FINALIZER = 'faas-bridge.dev/function'
 export const DEFAULT_FUNCTION_SOURCE_ID = 'functions.openfaas.com'
+/**
+ * Exactly the API calls this source makes, as RBAC rules; the chart's rbac.functionResourceRules
+ * is held to it (test/ship/chart.test.ts). The finalizer is added and removed by merge patch.
+ */
+export const FUNCTION_RESOURCE_PERMISSIONS: Array<{ apiGroup: string, resource: string, verbs: string[] }> = [
+  { apiGroup: FUNCTION_GROUP, resource: FUNCTION_PLURAL, verbs: ['get', 'list', 'watch', 'patch'] },
+  { apiGroup: FUNCTION_GROUP, resource: `${FUNCTION_PLURAL}/status`, verbs: ['patch'] }
+]
 /** a watch stream that ends or fails is re-opened after this */
 export const REWATCH_DELAY_MS = 1_000
 /** a burst of events (kubectl apply of many resources) becomes one pass */
