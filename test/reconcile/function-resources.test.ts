@@ -10,7 +10,7 @@ import { localApp } from '../helpers/local-app.ts'
 import { Reconciler, type ReconcilerOptions } from '../../src/reconcile/reconciler.ts'
 import { SOURCE_ANNOTATION } from '../../src/reconcile/desired.ts'
 import { NAMESPACE_ANNOTATION } from '../../src/reconcile/function-resource.ts'
-import { FUNCTION_FINALIZER } from '../../providers/kubernetes/common/function-resources.ts'
+import { FUNCTION_FINALIZER, FUNCTION_RESOURCE_PERMISSIONS } from '../../providers/kubernetes/common/function-resources.ts'
 import type { FunctionStatus } from '../../src/core/types.ts'
 
 async function setup (t: Test, opts: { namespaces?: string[], map?: Record<string, string>, reconciler?: Partial<ReconcilerOptions> } = {}) {
@@ -187,4 +187,22 @@ t.test('a change to a resource triggers a pass through the watch', async (t) => 
     ready = await s.condition('openfaas-fn', 'echo', 'Ready')
   }
   t.match(ready, { status: 'True' })
+
+  await s.kubectl('DELETE', '/apis/openfaas.com/v1/namespaces/openfaas-fn/functions/echo')
+  for (let i = 0; i < 300 && await s.get('openfaas-fn', 'echo') !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(await s.get('openfaas-fn', 'echo'), undefined, 'the deletion is applied through the watch too')
+  t.equal(await s.fn('echo'), undefined)
+
+  // every call the source made (kubectl()'s carry ?pretty=true) is one the chart's RBAC grants
+  const verbOf = (r: { method: string, query: string }): string =>
+    r.method === 'GET' ? (/[?&]watch=(true|1)/.test(r.query) ? 'watch' : 'LIST_OR_GET') : r.method === 'PATCH' ? 'patch' : r.method === 'PUT' ? 'update' : r.method.toLowerCase()
+  const used = new Set<string>()
+  for (const r of s.fake.requests.filter((r) => r.path.includes('/functions') && !r.query.includes('pretty=true'))) {
+    const sub = /\/functions\/[^/]+\/status$/.test(r.path) ? 'functions/status' : 'functions'
+    let verb = verbOf(r)
+    if (verb === 'LIST_OR_GET') verb = /\/functions$/.test(r.path) ? 'list' : 'get'
+    used.add(`${sub} ${verb}`)
+  }
+  const granted = new Set(FUNCTION_RESOURCE_PERMISSIONS.flatMap((p) => p.verbs.map((v) => `${p.resource} ${v}`)))
+  t.same([...used].sort(), [...granted].sort(), 'the source uses exactly FUNCTION_RESOURCE_PERMISSIONS (what the chart grants)')
 })
