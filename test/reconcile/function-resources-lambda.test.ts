@@ -17,12 +17,14 @@ t.test('a Function resource onto the lambda fake: create, Ready, drift corrected
   const backends = new Backends([{ backend: { name: 'lambda', driver }, namespaces: [NS] }], NS)
   await backends.init()
   const k = await kube(t, ['apps'])
+  let clock = 1_000_000
   const reconciler = new Reconciler({
+    now: () => clock,
     backends,
     sources: [k.source(['apps'], { apps: NS })],
     resyncMs: 60_000,
     logger: { info: () => {}, warn: () => {} },
-    sleep: async () => {}
+    sleep: async (ms) => { clock += ms }
   })
   await k.apply('apps', 'echo', { name: 'echo', image: image('echo'), labels: { team: 'core' }, environment: { MODE: 'a' } })
   await reconciler.pass()
@@ -37,7 +39,17 @@ t.test('a Function resource onto the lambda fake: create, Ready, drift corrected
   await reconciler.pass()
   t.equal((await driver.status(NS, 'echo')).image, image('echo'), 'drift corrected on Lambda')
 
+  // Lambda refuses the removal once: the resource stays, with its finalizer, and says why
+  aws.faults.add({ kind: 'status', match: 'Lambda.DeleteFunction', status: 500, message: 'lambda is having a bad day' })
   await k.kubectl('DELETE', '/apis/openfaas.com/v1/namespaces/apps/functions/echo')
+  await reconciler.pass()
+  t.ok((await driver.status(NS, 'echo')).image, 'still there')
+  const held = await k.get('apps', 'echo')
+  t.ok(held?.metadata?.deletionTimestamp)
+  t.match(held?.status?.conditions?.find((c) => c.type === 'Failed'), { status: 'True', reason: 'BackendError', message: /remove failed: .*bad day/ })
+  await reconciler.pass()
+  t.ok(await k.get('apps', 'echo'), 'not retried before the backoff')
+  clock += 1_000
   await reconciler.pass()
   await t.rejects(driver.status(NS, 'echo'), { code: 'NOT_FOUND' }, 'removed from Lambda')
   t.equal(await k.get('apps', 'echo'), undefined, 'then the resource went')

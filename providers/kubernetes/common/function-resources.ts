@@ -98,7 +98,8 @@ function outcome (seen: Seen, fn: FunctionReport | undefined, problem: SourcePro
   if (seen.removing) {
     // the function is gone, was never ours, or cannot be ours (bad spec, unknown namespace): let the deletion finish
     if (problem !== undefined || fn?.state === 'removed' || fn?.state === 'conflict') return { kind: 'release' }
-    return undefined
+    // a removal that failed is said on the resource (it stays, with its finalizer, and is retried)
+    if (fn?.state !== 'failed') return undefined
   }
   if (problem !== undefined) {
     const reason = /is not served by this provider/.test(problem.message) ? 'UnknownNamespace' : 'InvalidSpec'
