@@ -19,8 +19,8 @@ export interface Kube {
   warnings: string[]
 }
 
-export async function kube (t: Test, namespaces = ['openfaas-fn', 'team-a', 'team-b']): Promise<Kube> {
-  const fake = await startFakeKubernetes({ functions: true })
+export async function kube (t: Test, namespaces = ['openfaas-fn', 'team-a', 'team-b'], crd = true): Promise<Kube> {
+  const fake = await startFakeKubernetes({ functions: crd })
   t.teardown(async () => { await fake.close() })
   for (const ns of namespaces) fake.createNamespace(ns)
   const config = new KubeConfig()

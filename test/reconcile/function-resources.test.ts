@@ -206,3 +206,18 @@ t.test('a change to a resource triggers a pass through the watch', async (t) => 
   const granted = new Set(FUNCTION_RESOURCE_PERMISSIONS.flatMap((p) => p.verbs.map((v) => `${p.resource} ${v}`)))
   t.same([...used].sort(), [...granted].sort(), 'the source uses exactly FUNCTION_RESOURCE_PERMISSIONS (what the chart grants)')
 })
+
+t.test('without the CRD installed: the pass reports it and the watch logs it', async (t) => {
+  const k = await kube(t, ['openfaas-fn'], false)
+  const source = k.source(['openfaas-fn'])
+  const desired = await source.read()
+  t.equal(desired.complete, false)
+  t.match(desired.problems, [{ where: 'namespace openfaas-fn', message: /Function resources in namespace "openfaas-fn": cannot list: .*404|not find/ }])
+  const reconciler = new Reconciler({ backends: (await localApp(t)).backends, sources: [source], resyncMs: 60_000, logger: { info: () => {}, warn: () => {} } })
+  await reconciler.pass()
+  t.equal(reconciler.report()[0]?.problems.length, 1, 'reported (log, /metrics)')
+  const stop = source.watch?.(() => {})
+  t.teardown(() => { stop?.() })
+  for (let i = 0; i < 300 && k.warnings.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.same(k.warnings.slice(0, 1), ['reconcile: Function watch failed; re-opening'])
+})

@@ -37,8 +37,9 @@ export const FUNCTION_RESOURCE_PERMISSIONS: Array<{ apiGroup: string, resource: 
   { apiGroup: FUNCTION_GROUP, resource: FUNCTION_PLURAL, verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroup: FUNCTION_GROUP, resource: `${FUNCTION_PLURAL}/status`, verbs: ['patch'] }
 ]
-/** a watch stream that ends or fails is re-opened after this */
+/** a watch stream that ends is re-opened after this; one that fails, after twice as long each time in a row, up to the max */
 export const REWATCH_DELAY_MS = 1_000
+export const REWATCH_MAX_DELAY_MS = 30_000
 /** a burst of events (kubectl apply of many resources) becomes one pass */
 export const WATCH_DEBOUNCE_MS = 100
 
@@ -258,19 +259,23 @@ export function functionResourceSource (opts: FunctionResourceSourceOptions): De
       const follow = async (ns: string): Promise<void> => {
         const path = `/apis/${FUNCTION_GROUP}/${FUNCTION_VERSION}/namespaces/${encodeURIComponent(ns)}/${FUNCTION_PLURAL}?watch=true`
         // runs until stop(); each stream replays the current objects, so a gap between streams is covered
+        let failures = 0
         while (!ac.signal.aborted) {
           try {
             const res = await kubeStream(opts.config, path, ac.signal)
+            failures = 0
             res.on('error', () => {})
             for await (const line of createInterface({ input: res, crlfDelay: Infinity, signal: ac.signal })) {
               if (line !== '') fire()
             }
           } catch (err) {
             if (ac.signal.aborted) return
-            opts.logger.warn({ source: id, namespace: ns, err: (err as Error).message }, 'reconcile: Function watch failed; re-opening')
+            failures++
+            // e.g. the CRD is not installed (404) or RBAC refuses (403): said, then tried less and less often
+            opts.logger.warn({ source: id, namespace: ns, err: (err as Error).message, failures }, 'reconcile: Function watch failed; re-opening')
           }
           try {
-            await sleep(REWATCH_DELAY_MS, undefined, { signal: ac.signal })
+            await sleep(Math.min(REWATCH_MAX_DELAY_MS, REWATCH_DELAY_MS * 2 ** Math.max(0, failures - 1)), undefined, { signal: ac.signal })
           } catch {
             return
           }
