@@ -221,3 +221,16 @@ t.test('without the CRD installed: the pass reports it and the watch logs it', a
   for (let i = 0; i < 300 && k.warnings.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100))
   t.same(k.warnings.slice(0, 1), ['reconcile: Function watch failed; re-opening'])
 })
+
+t.test('a status that cannot be written is logged; the function is reconciled all the same', async (t) => {
+  const s = await setup(t)
+  s.fake.deny('patch', 'functions/status')
+  await s.apply('openfaas-fn', 'echo', ECHO)
+  await s.reconciler.pass()
+  t.equal((await s.fn('echo'))?.image, 'ghcr.io/acme/echo:1')
+  t.ok(s.warnings.includes('reconcile: cannot write the status'))
+  t.equal((await s.get('openfaas-fn', 'echo'))?.status, undefined)
+  s.fake.allow('patch', 'functions/status')
+  await s.reconciler.pass()
+  t.match(await s.condition('openfaas-fn', 'echo', 'Ready'), { status: 'True' }, 'written once allowed')
+})
