@@ -18,12 +18,13 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci runs the `prepare` script (the dashboard build), which needs scripts/ and ui/
+COPY scripts ./scripts
+COPY ui ./ui
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY providers ./providers
-COPY scripts ./scripts
-COPY ui ./ui
 RUN npm run build
 
 # --- runtime ---

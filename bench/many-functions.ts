@@ -35,7 +35,8 @@ function spec (i: number): Record<string, unknown> {
   }
 }
 
-async function timed (p: Provider, urlPath: string): Promise<number> {
+/** One GET on the provider's keep-alive connection, in ms; fails unless 200. */
+export async function timed (p: Provider, urlPath: string): Promise<number> {
   const t0 = performance.now()
   const r = await p.call('GET', urlPath)
   const ms = performance.now() - t0

@@ -8,12 +8,15 @@
  *   (c) fork            — fork-per-request invocations/s vs the raw spawn rate
  *   (d)+(e) functions   — GET /system/functions with 1,000 functions vs /healthz; provider RSS
  *   (f) wake            — scale to zero: first request → 200 on a parked function vs a cold start
+ *   kubernetes          — API-server requests per 1,000 invocations (steady, rollout), invoke
+ *                         throughput kubernetes/local backend, 1,000-function list p99 from the cache
  */
 import os from 'node:os'
 import type { Figure } from './lib/figures.ts'
 import { loadAverages } from './lib/provider.ts'
 import { runFork } from './fork.ts'
 import { runInvokeProxy } from './invoke-proxy.ts'
+import { runKubernetes } from './kubernetes.ts'
 import { runManyFunctions } from './many-functions.ts'
 import { runScaleFromZero } from './scale-from-zero.ts'
 import { runWake } from './wake.ts'
@@ -29,7 +32,8 @@ const SECTIONS: Section[] = [
   { name: 'scale-from-zero', title: '(b) scale-from-zero', run: async () => await runScaleFromZero() },
   { name: 'fork', title: '(c) fork-per-request', run: async () => await runFork() },
   { name: 'functions', title: '(d) GET /system/functions with 1,000 functions, (e) provider RSS', run: async () => await runManyFunctions() },
-  { name: 'wake', title: '(f) wake from scale to zero: parked vs cold', run: async () => await runWake() }
+  { name: 'wake', title: '(f) wake from scale to zero: parked vs cold', run: async () => await runWake() },
+  { name: 'kubernetes', title: 'kubernetes backend: API requests per invocation, throughput vs local, list from the cache', run: async () => await runKubernetes() }
 ]
 
 const wanted = process.argv.slice(2)

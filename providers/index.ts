@@ -75,6 +75,11 @@ function checkedFactory (name: string, mod: unknown): CreateDriver {
   }
 }
 
+/** The Lease coordination for several replicas in a cluster, loaded only when leader election is on. */
+export async function loadLeaseCoordination (): Promise<typeof import('./kubernetes/common/lease-coordination.ts')> {
+  return await import('./kubernetes/common/lease-coordination.ts')
+}
+
 export async function loadDriverFactory (name: string, importModule = async (id: string): Promise<unknown> => await import(id)): Promise<CreateDriver> {
   const builtIn = BUILT_IN_DRIVERS[name]
   if (builtIn !== undefined) return (await builtIn()).createDriver

@@ -4,6 +4,7 @@
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Backends } from './core/backends.ts'
+import { SingleProcess, type Coordination } from './core/coordination.ts'
 import { DEFAULT_MAX_REPLICAS } from './config.ts'
 import { invalid } from './core/errors.ts'
 import { basicAuthGuard, type Credentials } from './api/auth.ts'
@@ -17,6 +18,7 @@ import { createMetrics, metricsRoutes, type Metrics } from './api/metrics.ts'
 import { namespaceRoutes } from './api/namespaces.ts'
 import { scaleRoutes } from './api/scale.ts'
 import { secretRoutes } from './api/secrets.ts'
+import { replicaLoadRoutes } from './api/replica-load.ts'
 import { Autoscaler, type AutoscalerOptions } from './autoscale/autoscaler.ts'
 import { uiRoutes } from './api/ui.ts'
 import { historyRoutes } from './api/history.ts'
@@ -55,6 +57,8 @@ export interface AppOptions {
   uiRoot?: string
   /** see HEADERS_TIMEOUT_MS (tests shorten it) */
   headersTimeoutMs?: number
+  /** who decides among several replicas (src/core/coordination.ts); default: this process alone */
+  coordination?: Coordination
 }
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
@@ -71,6 +75,7 @@ const SYSTEM_PATHS: Record<string, readonly string[]> = {
   '/system/backends': ['GET', 'HEAD'],
   '/system/history': ['GET', 'HEAD'],
   '/system/history/:name': ['GET', 'HEAD'],
+  '/system/replica-load': ['GET', 'HEAD'],
   '/healthz': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD']
 }
@@ -105,10 +110,15 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
   const history = opts.history ?? new HistoryStore()
   app.decorate('history', history)
   metrics.onBackendCall(({ backend, outcome }, seconds) => { history.observeBackendCall(backend, outcome === 'ok', seconds) })
+  const coordination = opts.coordination ?? new SingleProcess()
+  metrics.setLeadershipSource(() => coordination.view())
+  // backends that keep local caches (informers) report them at scrape time
+  metrics.setCacheSource(() => opts.backends.backends().flatMap((b) => (b.driver.caches?.() ?? []).map((r) => ({ backend: b.name, ...r }))))
   let autoscaler: Autoscaler | undefined
   if (opts.autoscale !== undefined) {
     const scaler = new Autoscaler({
       ...opts.autoscale,
+      coordination,
       backends: opts.backends,
       maxReplicas: opts.maxReplicas ?? DEFAULT_MAX_REPLICAS,
       wakeTimeoutMs: opts.readTimeoutMs,
@@ -155,7 +165,8 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     writeTimeoutMs: opts.writeTimeoutMs,
     maxReplicas: opts.maxReplicas ?? DEFAULT_MAX_REPLICAS,
     info: opts.info ?? { release: 'dev', sha: 'unknown' },
-    onFunctionRemoved: (namespace, name) => { history.forget(namespace, name) }
+    onFunctionRemoved: (namespace, name) => { history.forget(namespace, name) },
+    coordination
   }
 
   await app.register(async (scope) => {
@@ -179,6 +190,11 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     await scope.register(infoRoutes, system)
     await scope.register(metricsRoutes, { metrics })
     await scope.register(historyRoutes, { ...system, history })
+    await scope.register(replicaLoadRoutes, {
+      coordination,
+      load: () => autoscaler?.localLoad() ?? [],
+      ...(system.auth !== undefined ? { auth: system.auth } : {})
+    })
     await scope.register(uiRoutes, {
       backends: opts.backends,
       ...(system.auth !== undefined ? { auth: system.auth } : {}),

@@ -2,7 +2,8 @@
  * `--check`: validates what start-up would use without serving anything. The configuration has
  * already parsed (a mistake there exits 2 before this runs); here the basic-auth files are read and
  * every configured backend is created — creating a driver is its configuration check — and asked
- * for one cheap read through Driver.check() when it has one. One line per item, then a verdict.
+ * for one cheap read through Driver.check() when it has one, and, when it keeps local caches
+ * (Driver.caches()), their state after that check. One line per item, then a verdict.
  */
 import { readCredentials } from './api/auth.ts'
 import type { Config } from './config.ts'
@@ -84,6 +85,12 @@ export async function runCheck (config: Config, deps: CheckDeps): Promise<CheckR
       if (driver.check !== undefined) {
         await within(deps.timeoutMs, `the ${b.driver} backend`, driver.check())
         ok(item, 'configured and reachable')
+        const caches = driver.caches?.() ?? []
+        if (caches.length > 0) {
+          const text = caches.map((c) => `${c.resource} in "${c.namespace}" ${c.state} (${c.objects} objects)`).join(', ')
+          if (caches.every((c) => c.state === 'synced')) ok(`backend ${b.name} caches`, text)
+          else fail(`backend ${b.name} caches`, text)
+        }
       } else {
         ok(item, 'configured (this driver has no reachability check)')
       }

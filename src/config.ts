@@ -8,6 +8,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { lazyRequire } from './core/lazy-require.ts'
 import { dns1123Problem } from './core/names.ts'
+import {
+  DEFAULT_LEASE_DURATION_MS, DEFAULT_LEASE_NAME, DEFAULT_PEER_PORT_NAME, DEFAULT_PEER_TIMEOUT_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS
+} from './core/coordination.ts'
 
 /** only a provider with a config file loads the YAML parser */
 const yaml = lazyRequire<typeof import('yaml')>('yaml')
@@ -48,6 +51,24 @@ export interface BackendConfig {
   autoscale?: AutoscaleMode
 }
 
+/** Leader election (src/core/coordination.ts): on, its Lease, its timing and how peers are found. */
+export interface LeaderElectionConfig {
+  /** the cluster that holds the Lease and the provider's Service: the pod's own (in-cluster) unless a kubeconfig is given */
+  kubeconfig: string | undefined
+  leaseName: string
+  /** undefined: the pod's own namespace (its service account's namespace file) */
+  namespace: string | undefined
+  /** undefined: the host name (the pod name in Kubernetes) */
+  identity: string | undefined
+  leaseDurationMs: number
+  renewDeadlineMs: number
+  retryPeriodMs: number
+  /** the provider's own Service, whose ready endpoints are the peers */
+  peerService: string
+  peerPortName: string
+  peerTimeoutMs: number
+}
+
 export interface Config {
   port: number
   /** address to listen on */
@@ -73,6 +94,8 @@ export interface Config {
     /** env autoscale_interval */
     intervalMs: number
   }
+  /** undefined: one process, always its own leader */
+  leaderElection: LeaderElectionConfig | undefined
 }
 
 export interface StackFileConfig {
@@ -276,6 +299,54 @@ function backendsFromFile (file: string, doc: Record<string, unknown>): BackendC
 }
 
 /**
+ * leader_election: "auto" (default) turns it on in a pod (KUBERNETES_SERVICE_HOST set) when no
+ * local backend is configured; "true" insists (and refuses a local backend: its functions are
+ * processes of one replica); "false" keeps one process its own leader. The Lease and the
+ * provider's Service are in the pod's own cluster (leader_election_kubeconfig: another one).
+ */
+function leaderElectionFrom (get: (key: string) => string | undefined, env: NodeJS.ProcessEnv, backends: BackendConfig[]): LeaderElectionConfig | undefined {
+  const mode = get('leader_election') ?? 'auto'
+  if (!['auto', 'true', 'false'].includes(mode)) throw new ConfigError(`leader_election: expected auto, true or false, got "${mode}"`)
+  if (mode === 'false') return undefined
+  const local = backends.find((b) => b.driver === 'local')
+  if (mode === 'auto' && (local !== undefined || (env.KUBERNETES_SERVICE_HOST ?? '') === '')) return undefined
+  if (local !== undefined) throw new ConfigError(`leader_election: true cannot be used with the local backend "${local.name}" (its functions are processes of one replica)`)
+  const duration = (key: string, fallback: number): number => {
+    const v = get(key)
+    if (v === undefined) return fallback
+    const ms = parseDuration(key, v)
+    if (ms <= 0) throw new ConfigError(`${key}: must be above 0`)
+    return ms
+  }
+  const leaseDurationMs = duration('leader_election_lease_duration', DEFAULT_LEASE_DURATION_MS)
+  const renewDeadlineMs = duration('leader_election_renew_deadline', DEFAULT_RENEW_DEADLINE_MS)
+  const retryPeriodMs = duration('leader_election_retry_period', DEFAULT_RETRY_PERIOD_MS)
+  if (leaseDurationMs < 1000) throw new ConfigError('leader_election_lease_duration: must be at least 1s (a Lease counts whole seconds)')
+  if (renewDeadlineMs >= leaseDurationMs) throw new ConfigError(`leader_election_renew_deadline: must be shorter than leader_election_lease_duration (${renewDeadlineMs} ms >= ${leaseDurationMs} ms)`)
+  if (retryPeriodMs >= renewDeadlineMs) throw new ConfigError(`leader_election_retry_period: must be shorter than leader_election_renew_deadline (${retryPeriodMs} ms >= ${renewDeadlineMs} ms)`)
+  const name = (key: string, fallback: string | undefined): string | undefined => {
+    const v = get(key) ?? fallback
+    if (v === undefined) return undefined
+    const problem = dns1123Problem(v)
+    if (problem !== undefined) throw new ConfigError(`${key}: "${v}" ${problem}`)
+    return v
+  }
+  const leaseName = name('leader_election_lease_name', DEFAULT_LEASE_NAME) as string
+  return {
+    kubeconfig: get('leader_election_kubeconfig'),
+    leaseName,
+    namespace: name('leader_election_namespace', undefined),
+    identity: get('leader_election_identity'),
+    leaseDurationMs,
+    renewDeadlineMs,
+    retryPeriodMs,
+    peerService: name('peer_service', leaseName) as string,
+    peerPortName: get('peer_port_name') ?? DEFAULT_PEER_PORT_NAME,
+    peerTimeoutMs: duration('peer_timeout', DEFAULT_PEER_TIMEOUT_MS)
+  }
+}
+
+/**
  * Reads the configuration from the environment (and the YAML file that `config_file` names).
  * `readFile` is injectable for tests.
  */
@@ -361,6 +432,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f:
     logLevel: get('log_level') ?? 'info',
     backends,
     autoscale: { zeroDurationMs, intervalMs },
+    leaderElection: leaderElectionFrom(get, env, backends),
     ...(declarative !== undefined ? { declarative } : {})
   }
 }

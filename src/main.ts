@@ -7,7 +7,8 @@ import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
-import { loadDriverFactory } from '../providers/index.ts'
+import os from 'node:os'
+import { loadDriverFactory, loadLeaseCoordination } from '../providers/index.ts'
 import { buildApp } from './app.ts'
 import { readCredentials } from './api/auth.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
@@ -18,6 +19,8 @@ import { instrumentDriver } from './core/instrumented-driver.ts'
 import type { DriverContext } from './core/driver.ts'
 import { Reconciler } from './reconcile/reconciler.ts'
 import { stackSource } from './reconcile/stack-source.ts'
+import { SingleProcess, type Coordination } from './core/coordination.ts'
+import type { Credentials } from './api/auth.ts'
 
 /** SIGTERM: in-flight requests get this long to finish before the process gives up and exits 1
  * (the chart's terminationGracePeriodSeconds is a little longer) */
@@ -107,6 +110,40 @@ async function startBackends (config: Config, logger: pino.Logger, metrics: Metr
   }
 }
 
+/** where a pod's service account names its namespace */
+const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace'
+
+/** One process leads itself; with leader election, a Lease in the pod's own cluster decides. */
+async function startCoordination (config: Config, logger: pino.Logger, credentials: Credentials | undefined): Promise<Coordination> {
+  const le = config.leaderElection
+  if (le === undefined) return new SingleProcess(os.hostname())
+  let namespace = le.namespace
+  if (namespace === undefined) {
+    try {
+      namespace = readFileSync(POD_NAMESPACE_FILE, 'utf8').trim()
+    } catch {
+      throw new ConfigError(`leader_election_namespace: not set, and ${POD_NAMESPACE_FILE} cannot be read (not in a pod)`)
+    }
+  }
+  const identity = le.identity ?? os.hostname()
+  const { createLeaseCoordination } = await loadLeaseCoordination()
+  const coordination = createLeaseCoordination({
+    connection: le.kubeconfig !== undefined ? { inCluster: false, kubeconfig: le.kubeconfig } : { inCluster: true },
+    lease: { name: le.leaseName, namespace, identity, leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs },
+    peers: {
+      service: le.peerService,
+      namespace,
+      portName: le.peerPortName,
+      timeoutMs: le.peerTimeoutMs,
+      ...(credentials !== undefined ? { authorization: `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}` } : {})
+    },
+    logger: logger.child({ component: 'leader-election' })
+  })
+  await coordination.start()
+  logger.info({ identity, lease: `${namespace}/${le.leaseName}`, peers: `${namespace}/${le.peerService}` }, 'leader election on: only the leader scales functions')
+  return coordination
+}
+
 const USAGE = 'usage: faas-bridge [--check]\n' +
   '  (no flag)  serve the faas-provider API; configuration comes from the environment (see README)\n' +
   '  --check    validate the configuration, load every backend and check it can be reached; exit 0 when all are fine\n'
@@ -157,9 +194,21 @@ async function main (argv: string[]): Promise<void> {
   const credentials = config.basicAuth ? readCredentials(config.secretMountPath) : undefined
   const metrics = createMetrics()
   const backends = await startBackends(config, logger, metrics)
+  let coordination: Coordination
+  try {
+    coordination = await startCoordination(config, logger, credentials)
+  } catch (err) {
+    await backends.close()
+    if (err instanceof ConfigError) {
+      process.stderr.write(`faas-bridge: configuration error: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
   const app = await buildApp({
     backends,
     metrics,
+    coordination,
     readTimeoutMs: config.readTimeoutMs,
     writeTimeoutMs: config.writeTimeoutMs,
     systemBodyLimit: config.systemBodyLimit,
@@ -187,6 +236,8 @@ async function main (argv: string[]): Promise<void> {
       ],
       resyncMs: config.declarative.resyncMs,
       logger: logger.child({ component: 'reconcile' }),
+      // with several replicas only the leader reconciles; a follower's passes do nothing
+      isLeader: () => coordination.isLeader(),
       onAction: (labels) => { metrics.observeReconcileAction(labels) }
     })
     : undefined
@@ -206,18 +257,15 @@ async function main (argv: string[]): Promise<void> {
     sweep.unref()
     await app.close()
     clearInterval(sweep)
+    // after the autoscaler stopped (app.close): the Lease is released with no decision after it
+    await coordination.stop()
     await backends.close()
     process.exit(0)
   }
   process.on('SIGTERM', () => { void stop('SIGTERM') })
   process.on('SIGINT', () => { void stop('SIGINT') })
 
-  if (!config.basicAuth && !config.hostExplicit) {
-    logger.warn(`basic_auth is off, so faas-bridge listens on ${config.host} only: the local backend runs any command it is sent. ` +
-      'Set basic_auth=true (or bind_address explicitly) to serve other hosts.')
-  } else if (!config.basicAuth) {
-    logger.warn({ host: config.host }, 'basic_auth is off and bind_address was set explicitly: anyone who reaches this address can run commands through the local backend')
-  }
+  if (!config.basicAuth) logger.warn({ host: config.host }, openApiWarning(config))
   await app.listen({ port: config.port, host: config.host })
   if (reconciler !== undefined) {
     reconciler.start()
@@ -232,6 +280,20 @@ async function main (argv: string[]): Promise<void> {
     basicAuth: config.basicAuth,
     backends: config.backends.map((b) => ({ name: b.name, driver: b.driver, namespaces: b.namespaces }))
   }, 'faas-bridge listening')
+}
+
+/**
+ * The start-up warning for an API without basic_auth: anyone who reaches it can deploy, invoke and
+ * remove functions, and where a local backend is served that means running any command on this host.
+ */
+function openApiWarning (config: Config): string {
+  const local = config.backends.filter((b) => b.driver === 'local').map((b) => b.name)
+  const what = local.length > 0
+    ? `anyone who reaches it can run any command on this host through the local backend (${local.join(', ')})`
+    : 'anyone who reaches it can deploy, invoke and remove functions'
+  return config.hostExplicit
+    ? `basic_auth is off and bind_address was set explicitly to ${config.host}: ${what}`
+    : `basic_auth is off, so faas-bridge listens on ${config.host} only: ${what}. Set basic_auth=true (or bind_address explicitly) to serve other hosts.`
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -1,5 +1,5 @@
 /*
- * Replays every request recorded from the real faas-cli and gateway (../shared/fixtures) against
+ * Replays every request recorded from the real faas-cli and gateway (test/fixtures/, see its README) against
  * the real app on the local backend, in order, and checks each gets a status that client accepts
  * (contract §3, §9), and that invocations answer what the function computes.
  */
@@ -20,8 +20,7 @@ interface Recorded {
   bodyBase64?: string
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const fixtureFile = path.resolve(process.env.FIXTURES_DIR ?? path.join(repoRoot, '..', 'shared', 'fixtures'), 'faas-cli-gateway-requests.ndjson')
+const fixtureFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'faas-cli-gateway-requests.ndjson')
 const recorded: Recorded[] = readFileSync(fixtureFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Recorded)
 
 const USER = 'admin'

@@ -391,6 +391,8 @@ t.test('/system/info, /healthz, /metrics', async (t) => {
   t.equal(summary.json().functions[0].name, 'charted')
   await send(t, a, { method: 'GET', url: '/system/history?namespace=staging-fn' }, 200)
   await send(t, a, { method: 'GET', url: '/system/history?namespace=nowhere' }, 400)
+  const load = await send(t, a, { method: 'GET', url: '/system/replica-load' }, 200)
+  t.same(load.json(), { identity: 'single', leading: true, functions: [] }, 'no autoscaler: nothing counted')
   await send(t, a, { method: 'GET', url: '/healthz' }, 200)
   await send(t, a, { method: 'HEAD', url: '/healthz' }, 200)
   const metrics = await send(t, a, { method: 'GET', url: '/metrics' }, 200)

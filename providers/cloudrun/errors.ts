@@ -90,14 +90,21 @@ const READ_RETRIES: ReadonlySet<number> = new Set([GRPC.UNAVAILABLE, GRPC.INTERN
 export async function withRetry<T> (fn: (call: AttemptOptions) => Promise<T>, opts: GoogleRetryOptions): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs
   let delay = opts.baseMs
+  /** Google's answer to the attempt before, kept in case a retry only runs out of our time */
+  let previous: unknown
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn({ timeout: Math.max(1, deadline - Date.now()), retry: null })
     } catch (err) {
       const code = googleCode(err)
+      // a retry cut short by the call's own deadline says nothing about Google: report what Google
+      // said last (429, 503, ...) rather than "did not respond within 1 ms" (seen on a loaded machine,
+      // where the back-off sleep overran and left the retry almost no time)
+      if (code === GRPC.DEADLINE_EXCEEDED && previous !== undefined && deadline - Date.now() < 10) throw previous
       const retryable = code !== undefined && (opts.idempotent ? READ_RETRIES.has(code) : code === GRPC.RESOURCE_EXHAUSTED)
       const wait = Math.round(delay * (0.5 + Math.random() * 0.5))
       if (!retryable || attempt >= MAX_ATTEMPTS || Date.now() + wait >= deadline) throw err
+      previous = err
       delay *= 2
       await sleep(wait)
     }

@@ -5,21 +5,33 @@
  * labelled Kubernetes Namespaces (common/, shared with the tekton backend); invocations through
  * the Service, a ready endpoint or the API server's proxy (invoke.ts). Only Deployments labelled
  * app.kubernetes.io/managed-by=<managedBy> and faas_function are functions of this provider.
+ *
+ * Reads (upstream, status, list, the autoscaler's list) come from informer caches (cache.ts,
+ * common/informer.ts) of each served namespace's Deployments, Pods and EndpointSlices; writes go
+ * to the API. A cache not synced yet, disconnected longer than `cacheStaleAfterMs`, or that has
+ * not yet seen this driver's own last write of a function (its resourceVersion, or its absence
+ * after a delete) is not trusted: that read goes to the API and is counted as a fallback.
  */
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
+import type { V1Deployment, V1EndpointSlice, V1Pod } from '@kubernetes/client-node'
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
-import type { CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
+import type { CacheReport, CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
 import { backendError, conflict, invalid, notFound } from '../../src/core/errors.ts'
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
+import { deploymentsCache, endpointSlicesCache, podsCache } from './cache.ts'
+import { CacheSet, type CachedResource } from './common/cache-set.ts'
+import { ServerSideApply } from './common/apply.ts'
 import { checkNamespace, DEFAULT_CHECK_TIMEOUT_MS } from './common/check.ts'
+import type { Informer } from './common/informer.ts'
+import { CachedEndpoints } from './endpoints.ts'
 import { createKubeClients, type KubeClients } from './common/client.ts'
+import { closeKubeConnections } from './common/connections.ts'
 import { isManagedFunction, managedFunctionSelector } from './common/function-spec.ts'
 import { isKubeCode, kubeCall, toProviderError } from './common/errors.ts'
 import { KubernetesNamespaceStore } from './common/namespaces.ts'
 import { openPodLogs } from './common/pod-logs.ts'
 import { KubernetesSecretStore } from './common/secrets.ts'
 import { UpstreamResolver } from './invoke.ts'
-import { buildDeployment, buildService, FUNCTION_LABEL, initialReplicas } from './mapping.ts'
+import { buildDeployment, buildService, FUNCTION_LABEL, initialReplicas, type MappingSettings } from './mapping.ts'
 import { validateOptions, type KubernetesOptions } from './options.ts'
 import { podsByFunction, toFunctionStatus } from './status.ts'
 
@@ -27,8 +39,6 @@ export type { KubernetesOptions } from './options.ts'
 
 type Deployment = FunctionDeployment & { namespace: string }
 
-/** Read-modify-write attempts when another writer changes the Deployment in between (409). */
-export const UPDATE_ATTEMPTS = 3
 const DEPLOYMENTS = 'deployments.apps'
 const SERVICES = 'services'
 
@@ -39,13 +49,20 @@ export class KubernetesDriver implements Driver {
   readonly secrets: KubernetesSecretStore
   readonly namespaces: KubernetesNamespaceStore
   readonly resolver: UpstreamResolver
+  private readonly apply: ServerSideApply
   private readonly logger: DriverContext['logger']
   private readonly configured: readonly string[]
   private closed = false
+  /** undefined when the cache is off */
+  readonly cacheSet: CacheSet | undefined
+  private readonly deploymentSpec: CachedResource<V1Deployment>
+  private readonly podSpec: CachedResource<V1Pod>
+  private readonly sliceSpec: CachedResource<V1EndpointSlice>
 
-  constructor (options: KubernetesOptions, context: DriverContext, clients: KubeClients) {
+  constructor (options: KubernetesOptions, context: DriverContext, clients: KubeClients, cacheOptions: { now?: () => number, backoffBaseMs?: number } = {}) {
     this.options = options
     this.clients = clients
+    this.apply = new ServerSideApply(clients)
     this.logger = context.logger
     this.configured = [...context.namespaces]
     this.secrets = new KubernetesSecretStore(clients.core, { managedBy: options.managedBy })
@@ -56,7 +73,58 @@ export class KubernetesDriver implements Driver {
       holdsWorkloads: async (ns) => (await this.listDeployments(ns, 1)).length > 0
     })
     const mode = options.invoke === 'auto' ? (clients.inCluster ? 'service' : 'proxy') : options.invoke
-    this.resolver = new UpstreamResolver(mode, options.clusterDomain, clients.config, clients.discovery)
+    this.deploymentSpec = deploymentsCache(clients.apps, managedFunctionSelector(options.managedBy))
+    this.podSpec = podsCache(clients.core)
+    this.sliceSpec = endpointSlicesCache(clients.discovery)
+    // a --check run next to a live provider reads once and starts no watches until check() asks
+    this.cacheSet = options.cache
+      ? new CacheSet({
+        config: clients.config,
+        staleAfterMs: options.cacheStaleAfterMs,
+        ...cacheOptions,
+        onError: (err, where) => { this.logger.warn({ err, ...where }, 'kubernetes cache: list or watch failed; retrying with backoff') }
+      })
+      : undefined
+    const endpoints = this.cacheSet !== undefined && mode === 'endpoints'
+      ? new CachedEndpoints((ns) => this.informer(this.sliceSpec, ns) as Informer<V1EndpointSlice>, (ns) => { this.cacheSet?.fallback(this.sliceSpec.resource, ns) })
+      : undefined
+    this.resolver = new UpstreamResolver(mode, options.clusterDomain, clients.config, clients.discovery, endpoints?.lookup)
+    if (context.checkOnly !== true) this.startCaches(mode)
+  }
+
+  private startCaches (mode: string): void {
+    for (const ns of this.configured) {
+      this.informer(this.deploymentSpec, ns)
+      this.informer(this.podSpec, ns)
+      if (mode === 'endpoints') this.informer(this.sliceSpec, ns)
+    }
+  }
+
+  private informer<T extends V1Deployment | V1Pod | V1EndpointSlice> (spec: CachedResource<T>, namespace: string): Informer<T> | undefined {
+    if (this.cacheSet === undefined || this.closed) return undefined
+    return this.cacheSet.informer(spec, namespace)
+  }
+
+  /** The namespace's Deployment cache when it may answer for `name` (every function when undefined). */
+  private trustedDeployments (namespace: string, name?: string): Informer<V1Deployment> | undefined {
+    const inf = this.informer(this.deploymentSpec, namespace)
+    if (inf === undefined) return undefined
+    if (name !== undefined ? inf.trusted(name) : inf.trustedAll()) return inf
+    this.cacheSet?.fallback(this.deploymentSpec.resource, namespace)
+    return undefined
+  }
+
+  private trustedPods (namespace: string): Informer<V1Pod> | undefined {
+    const inf = this.informer(this.podSpec, namespace)
+    if (inf === undefined) return undefined
+    if (inf.fresh()) return inf
+    this.cacheSet?.fallback(this.podSpec.resource, namespace)
+    return undefined
+  }
+
+  /** After a write of `name`: the cache is not trusted for it until it has seen `rv` (or its absence). */
+  private wrote (namespace: string, name: string, rv: string | undefined | 'gone'): void {
+    this.informer(this.deploymentSpec, namespace)?.expect(name, rv)
   }
 
   private get selector (): string {
@@ -75,7 +143,16 @@ export class KubernetesDriver implements Driver {
     return notFound(`function "${name}" not found in namespace "${namespace}"`)
   }
 
-  /** The function's Deployment; NOT_FOUND when absent or not one of ours. */
+  /** The function's Deployment, from the cache when it may answer; NOT_FOUND when absent or not one of ours. */
+  private async cachedDeployment (namespace: string, name: string): Promise<V1Deployment> {
+    const inf = this.trustedDeployments(namespace, name)
+    if (inf === undefined) return await this.readDeployment(namespace, name)
+    const dep = inf.get(name)
+    if (dep === undefined || !this.isFunction(dep)) throw this.missing(namespace, name)
+    return dep
+  }
+
+  /** The function's Deployment from the API; NOT_FOUND when absent or not one of ours. */
   private async readDeployment (namespace: string, name: string): Promise<V1Deployment> {
     let dep: V1Deployment
     try {
@@ -92,6 +169,14 @@ export class KubernetesDriver implements Driver {
     const res = await kubeCall({ verb: 'list', resource: DEPLOYMENTS, namespace },
       async () => await this.clients.apps.listNamespacedDeployment({ namespace, labelSelector: this.selector, ...(limit !== undefined ? { limit } : {}) }))
     return res.items
+  }
+
+  /** Pods of one function (`fn`) or of all (undefined), from the cache when it is fresh. */
+  private async functionPods (namespace: string, fn?: string): Promise<V1Pod[]> {
+    const inf = this.trustedPods(namespace)
+    if (inf === undefined) return await this.listPods(namespace, fn === undefined ? FUNCTION_LABEL : `${FUNCTION_LABEL}=${fn}`)
+    const pods = inf.list()
+    return fn === undefined ? pods : pods.filter((p) => p.metadata?.labels?.[FUNCTION_LABEL] === fn)
   }
 
   private async listPods (namespace: string, selector: string): Promise<V1Pod[]> {
@@ -111,24 +196,43 @@ export class KubernetesDriver implements Driver {
     return out
   }
 
+  /**
+   * A new function: the Deployment and Service are created by server-side apply, so this
+   * provider's field manager owns every field it sets from the first write on (a later update can
+   * then remove what the user removed). An existing Deployment of that name (ours or not) is a
+   * conflict; a concurrent create by another writer is too (apply without force → 409).
+   */
   async deploy (fn: Deployment): Promise<void> {
     this.assertOpen()
     const { namespace, service: name } = fn
-    const settings = { namespace, imagePullPolicy: this.options.imagePullPolicy, probe: this.options.probe, managedBy: this.options.managedBy }
+    const settings = this.mappingSettings(namespace)
     // a bad spec is refused before anything is read or written
     buildDeployment(fn, { ...settings, replicas: 1, secretTypes: new Map() })
+    const exists = (): Error => conflict(`function "${name}" already exists in namespace "${namespace}"`)
+    let found = true
+    try {
+      await this.clients.apps.readNamespacedDeployment({ name, namespace })
+    } catch (err) {
+      if (!isKubeCode(err, 404)) throw toProviderError(err, { verb: 'get', resource: DEPLOYMENTS, namespace, name })
+      found = false
+    }
+    if (found) throw exists()
     const secretTypes = await this.secretTypes(fn)
     const deployment = buildDeployment(fn, { ...settings, replicas: initialReplicas(fn), secretTypes })
     try {
-      await this.clients.apps.createNamespacedDeployment({ namespace, body: deployment })
+      const created = await this.apply.deployment(deployment, { force: false })
+      this.wrote(namespace, name, created.metadata?.resourceVersion)
     } catch (err) {
-      if (isKubeCode(err, 409)) throw conflict(`function "${name}" already exists in namespace "${namespace}"`)
+      this.wrote(namespace, name, undefined) // whatever happened, read it back from the API for a while
+      if (isKubeCode(err, 409)) throw exists()
+      // named for what it does (a create); a 403 names the verb RBAC refused (create or patch)
       throw toProviderError(err, { verb: 'create', resource: DEPLOYMENTS, namespace, name })
     }
     try {
       await this.applyService(fn)
     } catch (err) {
       // no half-made functions: the Deployment goes again
+      this.wrote(namespace, name, 'gone')
       await this.clients.apps.deleteNamespacedDeployment({ name, namespace }).catch((cleanupErr: unknown) => {
         this.logger.error({ err: cleanupErr, function: name, namespace }, 'could not remove the Deployment after its Service failed')
       })
@@ -136,52 +240,42 @@ export class KubernetesDriver implements Driver {
     }
   }
 
-  /** Creates the Service, or brings an existing one (an earlier life's) to the spec. */
+  private mappingSettings (namespace: string): Omit<MappingSettings, 'replicas' | 'secretTypes'> {
+    return { namespace, imagePullPolicy: this.options.imagePullPolicy, probe: this.options.probe, managedBy: this.options.managedBy }
+  }
+
+  /**
+   * Creates the Service, or brings an existing one (an earlier life's) to the spec, by
+   * server-side apply with force: fields the API server allocated (clusterIP) are kept.
+   */
   private async applyService (fn: Deployment): Promise<void> {
     const { namespace, service: name } = fn
-    const body = buildService(fn, { namespace, managedBy: this.options.managedBy })
     try {
-      await this.clients.core.createNamespacedService({ namespace, body })
-      return
+      await this.apply.service(buildService(fn, { namespace, managedBy: this.options.managedBy }), { force: true })
     } catch (err) {
-      if (!isKubeCode(err, 409)) throw toProviderError(err, { verb: 'create', resource: SERVICES, namespace, name })
-    }
-    for (let attempt = 1; ; attempt++) {
-      const cur = await kubeCall({ verb: 'get', resource: SERVICES, namespace, name },
-        async () => await this.clients.core.readNamespacedService({ name, namespace }))
-      try {
-        await this.clients.core.replaceNamespacedService({
-          name,
-          namespace,
-          // clusterIP is immutable: keep what the API server allocated
-          body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion }, spec: { ...body.spec, clusterIP: cur.spec?.clusterIP, clusterIPs: cur.spec?.clusterIPs } }
-        })
-        return
-      } catch (err) {
-        if (!isKubeCode(err, 409) || attempt >= UPDATE_ATTEMPTS) throw toProviderError(err, { verb: 'update', resource: SERVICES, namespace, name })
-      }
+      throw toProviderError(err, { verb: 'patch', resource: SERVICES, namespace, name })
     }
   }
 
-  /** In-place rollout: the Deployment is replaced (PUT, with its resourceVersion), never deleted. */
+  /**
+   * In-place rollout: the Deployment is patched by server-side apply (no resourceVersion, so the
+   * controller's status writes never conflict), never deleted; its uid stays. The replica count
+   * read here is applied back unchanged, so the rollout does not scale the function.
+   */
   async update (fn: Deployment): Promise<void> {
     this.assertOpen()
     const { namespace, service: name } = fn
-    const settings = { namespace, imagePullPolicy: this.options.imagePullPolicy, probe: this.options.probe, managedBy: this.options.managedBy }
+    const settings = this.mappingSettings(namespace)
     buildDeployment(fn, { ...settings, replicas: 1, secretTypes: new Map() })
-    await this.readDeployment(namespace, name)
+    const cur = await this.readDeployment(namespace, name)
     const secretTypes = await this.secretTypes(fn)
-    for (let attempt = 1; ; attempt++) {
-      const cur = await this.readDeployment(namespace, name)
-      const next = buildDeployment(fn, { ...settings, replicas: cur.spec?.replicas ?? 1, secretTypes, updatedAt: new Date().toISOString() })
-      next.metadata = { ...next.metadata, resourceVersion: cur.metadata?.resourceVersion }
-      try {
-        await this.clients.apps.replaceNamespacedDeployment({ name, namespace, body: next })
-        break
-      } catch (err) {
-        if (isKubeCode(err, 404)) throw this.missing(namespace, name)
-        if (!isKubeCode(err, 409) || attempt >= UPDATE_ATTEMPTS) throw toProviderError(err, { verb: 'update', resource: DEPLOYMENTS, namespace, name })
-      }
+    const next = buildDeployment(fn, { ...settings, replicas: cur.spec?.replicas ?? 1, secretTypes, updatedAt: new Date().toISOString() })
+    try {
+      const applied = await this.apply.deployment(next, { force: true })
+      this.wrote(namespace, name, applied.metadata?.resourceVersion)
+    } catch (err) {
+      this.wrote(namespace, name, undefined)
+      throw toProviderError(err, { verb: 'patch', resource: DEPLOYMENTS, namespace, name })
     }
     await this.applyService(fn)
   }
@@ -194,6 +288,8 @@ export class KubernetesDriver implements Driver {
     } catch (err) {
       if (isKubeCode(err, 404)) throw this.missing(namespace, name)
       throw toProviderError(err, { verb: 'delete', resource: DEPLOYMENTS, namespace, name })
+    } finally {
+      this.wrote(namespace, name, 'gone')
     }
     try {
       await this.clients.core.deleteNamespacedService({ name, namespace })
@@ -204,9 +300,10 @@ export class KubernetesDriver implements Driver {
 
   async list (namespace: string): Promise<FunctionStatus[]> {
     this.assertOpen()
-    const deployments = await this.listDeployments(namespace)
+    const cached = this.trustedDeployments(namespace)
+    const deployments = cached !== undefined ? cached.list().filter((d) => this.isFunction(d)) : await this.listDeployments(namespace)
     if (deployments.length === 0) return []
-    const pods = podsByFunction(await this.listPods(namespace, FUNCTION_LABEL))
+    const pods = podsByFunction(await this.functionPods(namespace))
     return deployments
       .map((d) => toFunctionStatus(d, pods.get(d.metadata?.name ?? '') ?? [], this.options.managedBy))
       .sort((a, b) => a.name.localeCompare(b.name))
@@ -214,19 +311,22 @@ export class KubernetesDriver implements Driver {
 
   async status (namespace: string, name: string): Promise<FunctionStatus> {
     this.assertOpen()
-    const dep = await this.readDeployment(namespace, name)
-    const pods = await this.listPods(namespace, `${FUNCTION_LABEL}=${name}`)
+    const dep = await this.cachedDeployment(namespace, name)
+    const pods = await this.functionPods(namespace, name)
     return toFunctionStatus(dep, pods, this.options.managedBy)
   }
 
   async scale (namespace: string, name: string, replicas: number): Promise<void> {
     this.assertOpen()
     if (!Number.isInteger(replicas) || replicas < 0) throw invalid(`replicas must be an integer >= 0, got ${replicas}`)
-    await this.readDeployment(namespace, name)
+    await this.cachedDeployment(namespace, name)
     try {
-      await this.clients.apps.patchNamespacedDeploymentScale({ name, namespace, body: { spec: { replicas } } },
+      const scaled = await this.clients.apps.patchNamespacedDeploymentScale({ name, namespace, body: { spec: { replicas } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+      // the Scale carries the Deployment's resourceVersion after the change
+      this.wrote(namespace, name, scaled.metadata?.resourceVersion)
     } catch (err) {
+      this.wrote(namespace, name, undefined)
       if (isKubeCode(err, 404)) throw this.missing(namespace, name)
       throw toProviderError(err, { verb: 'patch', resource: `${DEPLOYMENTS}/scale`, namespace, name })
     }
@@ -234,7 +334,7 @@ export class KubernetesDriver implements Driver {
 
   async logs (query: LogQuery, signal: AbortSignal): Promise<AsyncIterable<LogMessage>> {
     this.assertOpen()
-    await this.readDeployment(query.namespace, query.name)
+    await this.cachedDeployment(query.namespace, query.name)
     return await openPodLogs(this.clients, {
       namespace: query.namespace,
       selector: `${FUNCTION_LABEL}=${query.name}`,
@@ -249,7 +349,7 @@ export class KubernetesDriver implements Driver {
 
   async upstream (namespace: string, name: string): Promise<Upstream> {
     this.assertOpen()
-    const dep = await this.readDeployment(namespace, name)
+    const dep = await this.cachedDeployment(namespace, name)
     const available = Math.min(dep.status?.availableReplicas ?? 0, dep.spec?.replicas ?? 1)
     return await this.resolver.resolve(namespace, name, available)
   }
@@ -264,10 +364,24 @@ export class KubernetesDriver implements Driver {
     for (const ns of this.configured) {
       await checkNamespace(this.clients, 'kubernetes', ns, DEFAULT_CHECK_TIMEOUT_MS, 'docs/backends/kubernetes.md#rbac')
     }
+    if (this.cacheSet === undefined) return
+    // the caches list and watch: prove that works (RBAC list+watch) within the bound
+    this.startCaches(this.resolver.resolvedMode)
+    if (!await this.cacheSet.waitForSync(DEFAULT_CHECK_TIMEOUT_MS)) {
+      const stuck = this.cacheSet.reports().filter((r) => r.state !== 'synced').map((r) => `${r.resource} in "${r.namespace}"`)
+      throw backendError(`kubernetes: the informer caches did not sync within ${DEFAULT_CHECK_TIMEOUT_MS} ms (${stuck.join(', ')}); check that RBAC allows list and watch on them (docs/backends/kubernetes.md#rbac)`)
+    }
+  }
+
+  /** Driver.caches(): the informers' state for /metrics and --check. */
+  caches (): CacheReport[] {
+    return this.cacheSet?.reports() ?? []
   }
 
   async close (): Promise<void> {
     this.closed = true
+    await this.cacheSet?.close()
+    closeKubeConnections(this.clients.config)
   }
 }
 

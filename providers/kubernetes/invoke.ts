@@ -1,8 +1,12 @@
 /*
  * How invocations reach a function (option `invoke`):
  *  - 'service'   http://NAME.NAMESPACE.svc.CLUSTER_DOMAIN:8080 — kube-proxy balances (in cluster)
- *  - 'endpoints' http://POD_IP:8080 of a ready endpoint in the Service's EndpointSlices, round
- *                robin (in cluster; skips kube-proxy, as faas-netes does)
+ *  - 'endpoints' http://POD_IP:8080 of a ready endpoint in the Service's EndpointSlices (from the
+ *                informer cache when it is fresh, else listed), round robin over the ready ones
+ *                (in cluster; skips kube-proxy, as faas-netes does). A pod that stops being ready
+ *                leaves the rotation with the watch event that says so. After a connection
+ *                failure the API layer may ask `alternate` for the next ready endpoint (it does
+ *                so only for idempotent requests, see src/proxy/http-forwarder.ts).
  *  - 'proxy'     the API server's service proxy, /api/v1/namespaces/NS/services/NAME:8080/proxy/,
  *                run as a `call` upstream with the kube client's credentials and TLS (out of
  *                cluster: a laptop with a kubeconfig). The caller's Authorization header is
@@ -10,7 +14,7 @@
  * Not ready (no available replica / no ready endpoint) → UNAVAILABLE (503).
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
-import type { KubeConfig, DiscoveryV1Api } from '@kubernetes/client-node'
+import type { KubeConfig, DiscoveryV1Api, V1EndpointSlice } from '@kubernetes/client-node'
 import type { InvocationRequest, InvocationResponse, Upstream } from '../../src/core/driver.ts'
 import { unavailable } from '../../src/core/errors.ts'
 import { kubeCall } from './common/errors.ts'
@@ -18,6 +22,26 @@ import { kubeRawRequest } from './common/raw-request.ts'
 import { FUNCTION_PORT } from './mapping.ts'
 
 export type ResolvedMode = 'service' | 'endpoints' | 'proxy'
+
+/** The ready endpoints of a Service from a cache, sorted; undefined when the cache cannot answer. */
+export type EndpointSource = (namespace: string, name: string) => readonly string[] | undefined
+
+/** Ready endpoint addresses (IPv6 in brackets) of EndpointSlices, sorted and without duplicates. */
+export function readyAddresses (slices: Iterable<V1EndpointSlice>): string[] {
+  const ips = new Set<string>()
+  for (const slice of slices) {
+    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue
+    for (const ep of slice.endpoints ?? []) {
+      if (ep.conditions?.ready !== true) continue
+      const ip = ep.addresses[0]
+      if (ip !== undefined) ips.add(slice.addressType === 'IPv6' ? `[${ip}]` : ip)
+    }
+  }
+  return [...ips].sort()
+}
+
+/** endpoint URL objects kept (one per pod IP seen) */
+const MAX_ENDPOINT_URLS = 4096
 
 /** request headers never sent through the API server's proxy (ours replace authorization) */
 const PROXY_DROPPED = new Set(['host', 'authorization', 'connection', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'upgrade'])
@@ -31,12 +55,14 @@ export class UpstreamResolver {
   private readonly serviceUrls = new Map<string, URL>()
   private readonly endpointUrls = new Map<string, URL>()
   private readonly turn = new Map<string, number>()
+  private readonly cached: EndpointSource | undefined
 
-  constructor (mode: ResolvedMode, clusterDomain: string, config: KubeConfig, discovery: DiscoveryV1Api) {
+  constructor (mode: ResolvedMode, clusterDomain: string, config: KubeConfig, discovery: DiscoveryV1Api, cached?: EndpointSource) {
     this.mode = mode
     this.clusterDomain = clusterDomain
     this.config = config
     this.discovery = discovery
+    this.cached = cached
   }
 
   get resolvedMode (): ResolvedMode {
@@ -60,29 +86,29 @@ export class UpstreamResolver {
   }
 
   private async endpoint (namespace: string, name: string): Promise<Upstream> {
-    const slices = await kubeCall({ verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace },
-      async () => await this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${name}` }))
-    const ips: string[] = []
-    for (const slice of slices.items) {
-      if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue
-      for (const ep of slice.endpoints ?? []) {
-        if (ep.conditions?.ready !== true) continue
-        const ip = ep.addresses[0]
-        if (ip !== undefined) ips.push(slice.addressType === 'IPv6' ? `[${ip}]` : ip)
-      }
-    }
+    const ips = this.cached?.(namespace, name) ?? readyAddresses((await kubeCall({ verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace },
+      async () => await this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${name}` }))).items)
     if (ips.length === 0) throw unavailable(`No endpoints available for: ${name}.`)
-    ips.sort()
     const key = `${namespace}/${name}`
-    const n = (this.turn.get(key) ?? 0) % ips.length
-    this.turn.set(key, n + 1)
-    const ip = ips[n] as string
+    const first = (this.turn.get(key) ?? 0) % ips.length
+    this.turn.set(key, first + 1)
+    let tried = 1
+    const alternate = (): URL | undefined => {
+      if (tried >= ips.length) return undefined
+      const n = (first + tried++) % ips.length
+      return this.endpointUrl(ips[n] as string)
+    }
+    return { kind: 'http', url: this.endpointUrl(ips[first] as string), alternate }
+  }
+
+  private endpointUrl (ip: string): URL {
     let url = this.endpointUrls.get(ip)
     if (url === undefined) {
+      if (this.endpointUrls.size >= MAX_ENDPOINT_URLS) this.endpointUrls.clear() // pods come and go
       url = new URL(`http://${ip}:${FUNCTION_PORT}`)
       this.endpointUrls.set(ip, url)
     }
-    return { kind: 'http', url }
+    return url
   }
 
   private async viaApiServer (namespace: string, name: string, req: InvocationRequest): Promise<InvocationResponse> {

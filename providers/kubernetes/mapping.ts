@@ -14,7 +14,8 @@ import {
   ANNOTATION_PREFIX, DOCKER_CONFIG_TYPES, FUNCTION_LABEL, nodeSelector, resourceList, SECRETS_MOUNT_PATH, userAnnotations
 } from './common/function-spec.ts'
 import type { Label } from './common/secrets.ts'
-import type { ImagePullPolicy, ProbeOptions } from './options.ts'
+import { invalid } from '../../src/core/errors.ts'
+import type { ImagePullPolicy, ProbeOptions, ProbeTiming } from './options.ts'
 
 export {
   ANNOTATION_PREFIX, DOCKER_CONFIG_TYPES, FUNCTION_LABEL, initialReplicas, nodeSelector, PROMETHEUS_SCRAPE, SCALE_MIN_LABEL,
@@ -36,14 +37,41 @@ export interface MappingSettings {
   updatedAt?: string
 }
 
-function probe (p: ProbeOptions): V1Probe | undefined {
-  const timing = {
-    initialDelaySeconds: p.initialDelaySeconds,
-    periodSeconds: p.periodSeconds,
-    timeoutSeconds: p.timeoutSeconds,
-    failureThreshold: p.failureThreshold
+/**
+ * Per-function probe annotations, the names OpenFaaS uses (docs.openfaas.com/reference/workloads,
+ * "Custom HTTP health checks"): com.openfaas.ready.http.* for the readiness probe and
+ * com.openfaas.health.http.* for the liveness probe; `path` makes the probe an HTTP GET on 8080
+ * whatever probe.type says; `initialDelay` is seconds ("5" or "5s").
+ */
+export const READY_ANNOTATION = 'com.openfaas.ready.http.'
+export const HEALTH_ANNOTATION = 'com.openfaas.health.http.'
+const TIMING_KEYS: Record<string, { key: keyof ProbeTiming, min: number }> = {
+  initialDelay: { key: 'initialDelaySeconds', min: 0 },
+  initialDelaySeconds: { key: 'initialDelaySeconds', min: 0 },
+  periodSeconds: { key: 'periodSeconds', min: 1 },
+  timeoutSeconds: { key: 'timeoutSeconds', min: 1 },
+  failureThreshold: { key: 'failureThreshold', min: 1 }
+}
+
+function probe (p: ProbeOptions, base: ProbeTiming, annotations: Record<string, string>, prefix: string): V1Probe | undefined {
+  const timing: ProbeTiming = { ...base }
+  let path: string | undefined
+  for (const [k, v] of Object.entries(annotations)) {
+    if (!k.startsWith(prefix)) continue
+    const field = k.slice(prefix.length)
+    if (field === 'path') {
+      if (!v.startsWith('/')) throw invalid(`annotation ${k}: "${v}" must be an absolute URL path`)
+      path = v
+      continue
+    }
+    const t = TIMING_KEYS[field]
+    if (t === undefined) throw invalid(`annotation ${k}: unknown probe setting "${field}" (path, initialDelay, periodSeconds, timeoutSeconds, failureThreshold)`)
+    const m = /^(\d+)(s?)$/.exec(v.trim())
+    const n = m === null ? NaN : Number(m[1])
+    if (!Number.isInteger(n) || n < t.min || (m?.[2] === 's' && field !== 'initialDelay')) throw invalid(`annotation ${k}: "${v}" must be a whole number of seconds >= ${t.min}`)
+    timing[t.key] = n
   }
-  if (p.type === 'http') return { httpGet: { path: p.path, port: FUNCTION_PORT, scheme: 'HTTP' }, ...timing }
+  if (path !== undefined || p.type === 'http') return { httpGet: { path: path ?? p.path, port: FUNCTION_PORT, scheme: 'HTTP' }, ...timing }
   if (p.type === 'exec') return { exec: { command: ['cat', '/tmp/.lock'] }, ...timing }
   return undefined
 }
@@ -81,7 +109,8 @@ export function buildDeployment (fn: FunctionDeployment, s: MappingSettings): V1
   const res: V1ResourceRequirements = {}
   if (limits !== undefined) res.limits = limits
   if (requests !== undefined) res.requests = requests
-  const check = probe(s.probe)
+  const readiness = probe(s.probe, s.probe.readiness, fn.annotations ?? {}, READY_ANNOTATION)
+  const liveness = probe(s.probe, s.probe.liveness, fn.annotations ?? {}, HEALTH_ANNOTATION)
   const container: V1Container = {
     name: fn.service,
     image: fn.image,
@@ -89,7 +118,8 @@ export function buildDeployment (fn: FunctionDeployment, s: MappingSettings): V1
     ports: [{ name: 'http', containerPort: FUNCTION_PORT, protocol: 'TCP' }],
     env: env(fn),
     resources: res,
-    ...(check !== undefined ? { readinessProbe: check, livenessProbe: check } : {}),
+    ...(readiness !== undefined ? { readinessProbe: readiness } : {}),
+    ...(liveness !== undefined ? { livenessProbe: liveness } : {}),
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: fn.readOnlyRootFilesystem === true },
     ...(mounts.length > 0 ? { volumeMounts: mounts } : {})
   }

@@ -15,12 +15,14 @@ export interface KubePermission {
 }
 
 export const KUBERNETES_PERMISSIONS: KubePermission[] = [
-  // index.ts: read/list (status, list, holdsWorkloads), create (deploy), replace (update), delete (remove, deploy rollback)
-  { apiGroup: 'apps', resource: 'deployments', verbs: ['get', 'list', 'create', 'update', 'delete'] },
+  // index.ts: read/list (status, list, holdsWorkloads), server-side apply (deploy, update: patch,
+  // and create for an apply that creates), delete (remove, deploy rollback)
+  // cache.ts: the informer lists and watches the functions' Deployments
+  { apiGroup: 'apps', resource: 'deployments', verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   // index.ts scale(): patchNamespacedDeploymentScale (merge patch)
   { apiGroup: 'apps', resource: 'deployments/scale', verbs: ['patch'] },
-  // index.ts applyService()/remove(): create, read + replace on conflict, delete
-  { apiGroup: '', resource: 'services', verbs: ['get', 'create', 'update', 'delete'] },
+  // index.ts applyService()/remove(): server-side apply (patch, + create when it creates), delete
+  { apiGroup: '', resource: 'services', verbs: ['create', 'patch', 'delete'] },
   // common/secrets.ts: list (managed), create, read (update, lookup of a deploy's secrets), replace, delete
   { apiGroup: '', resource: 'secrets', verbs: ['get', 'list', 'create', 'update', 'delete'] },
   // index.ts status/list and common/pod-logs.ts: listNamespacedPod; pod-logs follow: GET pods?watch=true
@@ -29,8 +31,8 @@ export const KUBERNETES_PERMISSIONS: KubePermission[] = [
   { apiGroup: '', resource: 'pods/log', verbs: ['get'] },
   // common/namespaces.ts: list (labelled), read, create, replace, delete (cluster-scoped)
   { apiGroup: '', resource: 'namespaces', verbs: ['get', 'list', 'create', 'update', 'delete'] },
-  // invoke.ts, invoke: endpoints — listNamespacedEndpointSlice
-  { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'] },
+  // invoke.ts and cache.ts, invoke: endpoints — the EndpointSlice informer (list, watch)
+  { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list', 'watch'] },
   // invoke.ts, invoke: proxy — /api/v1/namespaces/NS/services/NAME:8080/proxy/...; the verb is the
   // invocation's HTTP method (GET/HEAD get, POST create, PUT update, PATCH patch, DELETE delete)
   { apiGroup: '', resource: 'services/proxy', verbs: ['get', 'create', 'update', 'patch', 'delete'] }

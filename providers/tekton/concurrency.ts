@@ -2,8 +2,8 @@
  * The maximum of concurrent runs per function (its replicas), with a bounded queue: a call that
  * finds `limit` runs under way waits in line (first come, first served) while fewer than
  * `maxQueue` calls wait; one more is refused at once with TOO_MANY_REQUESTS (429). Waiting
- * counts against the call's timeout: an aborted waiter leaves the line. Limits are per provider
- * process (several provider replicas each allow `limit`).
+ * counts against the call's timeout: an aborted waiter leaves the line. This line is per provider
+ * process; the maximum across replicas is held by cluster-runs.ts (runs counted from the API).
  */
 import { tooManyRequests, unavailable } from '../../src/core/errors.ts'
 

@@ -12,6 +12,7 @@ import { backendError, conflict, invalid, notFound, unavailable } from '../../sr
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
 import { checkNamespace, checkRead, DEFAULT_CHECK_TIMEOUT_MS } from '../kubernetes/common/check.ts'
 import { createKubeClients, type KubeClients } from '../kubernetes/common/client.ts'
+import { closeKubeConnections } from '../kubernetes/common/connections.ts'
 import { makeKubeApi } from '../kubernetes/common/transport.ts'
 import { isKubeCode, kubeCall, toProviderError } from '../kubernetes/common/errors.ts'
 import { FUNCTION_LABEL, initialReplicas, isManagedFunction, managedFunctionSelector } from '../kubernetes/common/function-spec.ts'
@@ -19,6 +20,7 @@ import { KubernetesNamespaceStore } from '../kubernetes/common/namespaces.ts'
 import { openPodLogs } from '../kubernetes/common/pod-logs.ts'
 import { KubernetesSecretStore } from '../kubernetes/common/secrets.ts'
 import { deleteConfigMap, deleteRun, listRequestConfigMaps, listRuns, TaskRunJanitor } from './cleanup.ts'
+import { activeRuns } from './cluster-runs.ts'
 import { ConcurrencyLimiter } from './concurrency.ts'
 import { makeCall } from './invoke.ts'
 import { ANNOTATIONS, buildTask, maxConcurrencyOf, STEP_FUNCTION, stepContainer, toFunctionStatus } from './mapping.ts'
@@ -242,6 +244,7 @@ export class TektonDriver implements Driver {
         clients: this.runClients,
         options: this.options,
         limiter: this.limiter,
+        activeRuns: async (ns, fn) => await activeRuns(this.runClients, ns, this.janitor.selector(fn)),
         logger: this.logger,
         execTimeoutMs: this.context.execTimeoutMs,
         onRunFinished: (ns, fn) => { if (!this.closed) this.janitor.schedule(ns, fn) },
@@ -278,6 +281,7 @@ export class TektonDriver implements Driver {
     this.closed = true
     for (const ac of this.inFlight) ac.abort(new Error('the tekton backend is closing'))
     await this.janitor.idle()
+    closeKubeConnections(this.clients.config)
   }
 }
 

@@ -1,5 +1,6 @@
 /*
- * One invocation = one TaskRun. The call waits for a free run slot (concurrency.ts), reads the
+ * One invocation = one TaskRun. The call waits for a free run slot (concurrency.ts) and for room
+ * under the maximum in the whole cluster (cluster-runs.ts: other provider replicas' runs), reads the
  * body (413 above maxBodyBytes), creates the request ConfigMap and the TaskRun (labelled with the
  * function and the call id), waits for it through a watch (runs.ts), and answers:
  *   200 + stdout (the `body` result, or the `response` step's log when larger than a result);
@@ -13,6 +14,7 @@ import { performance } from 'node:perf_hooks'
 import type { DriverContext, HeaderMap, InvocationRequest, InvocationResponse } from '../../src/core/driver.ts'
 import { backendError, isProviderError, timeout } from '../../src/core/errors.ts'
 import { isKubeCode, kubeCall, toProviderError } from '../kubernetes/common/errors.ts'
+import { waitForClusterRoom } from './cluster-runs.ts'
 import type { ConcurrencyLimiter } from './concurrency.ts'
 import {
   buildRequestConfigMap, buildTaskRun, maxConcurrencyOf, RESULT_BODY, RESULT_DELIVERY, RESULT_SIZE, STEP_FUNCTION,
@@ -30,6 +32,8 @@ export interface InvokeDeps {
   clients: RunClients
   options: TektonOptions
   limiter: ConcurrencyLimiter
+  /** the function's TaskRuns under way in the cluster, every provider replica's (cluster-runs.ts) */
+  activeRuns: (namespace: string, fn: string) => Promise<number>
   logger: DriverContext['logger']
   execTimeoutMs: number
   /** a call ended: prune the function's old TaskRuns */
@@ -76,6 +80,8 @@ export function makeCall (deps: InvokeDeps, namespace: string, task: Task): (req
     let finished = false
     try {
       release = await deps.limiter.acquire(key, maxConcurrencyOf(task), signal)
+      // the maximum holds for the whole deployment: other replicas' runs count too
+      await waitForClusterRoom(async () => await deps.activeRuns(namespace, fn), maxConcurrencyOf(task), signal)
       const body = await Promise.race([
         readBody(req, options.maxBodyBytes),
         new Promise<never>((_resolve, reject) => {

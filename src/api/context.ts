@@ -4,6 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { Backends, Resolved } from '../core/backends.ts'
+import type { Coordination } from '../core/coordination.ts'
 
 export interface SystemOptions {
   backends: Backends
@@ -14,6 +15,8 @@ export interface SystemOptions {
   info: { release: string, sha: string }
   /** told when a function was removed through the API (the dashboard's history of it goes) */
   onFunctionRemoved?: (namespace: string, name: string) => void
+  /** who leads among the replicas (shown in /system/info) */
+  coordination?: Coordination
 }
 
 declare module 'fastify' {

@@ -1,5 +1,6 @@
 /*
- * GET /system/info (ProviderInfo; `version` is never null, or faas-cli version panics) and
+ * GET /system/info (ProviderInfo; `version` is never null, or faas-cli version panics; with
+ * `coordination`, who leads among the replicas — a field the gateway does not read) and
  * GET/HEAD /healthz (unauthenticated, empty 200).
  */
 import type { FastifyPluginAsync } from 'fastify'
@@ -13,7 +14,12 @@ export const infoRoutes: FastifyPluginAsync<SystemOptions> = async (app, opts) =
     version: { sha: opts.info.sha, release: opts.info.release },
     orchestration: kinds.join(',')
   }
-  app.get('/system/info', { onRequest: opts.auth }, async () => info)
+  const { coordination } = opts
+  app.get('/system/info', { onRequest: opts.auth }, async (): Promise<ProviderInfo> => {
+    if (coordination === undefined) return info
+    const v = coordination.view()
+    return { ...info, coordination: { identity: v.identity, leader: v.leader ?? null, leading: v.leading, mode: v.mode } }
+  })
 
   app.route({
     method: ['GET', 'HEAD'],

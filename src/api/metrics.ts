@@ -3,13 +3,22 @@
  * names faas-provider uses, plus a backend label), and invocations per function. One registry per
  * app so that several apps in one process (tests) do not collide. With the autoscaler: replicas
  * (current, available, desired) and load per function, read from it at scrape time, and a count of
- * its scaling actions.
+ * its scaling actions. Backends with local caches (Driver.caches(): the kubernetes informers)
+ * report per backend, resource and namespace: the state (syncing, synced, stale, stopped), the
+ * last time the cache was known current, events, re-lists, reconnects, fallbacks to the API and
+ * objects held.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 /** one function's replicas and load, as the autoscaler last saw them */
 import type { FunctionReport as FunctionScaleReport } from '../autoscale/autoscaler.ts'
 import type { SourceReport } from '../reconcile/reconciler.ts'
+import type { LeadershipView } from '../core/coordination.ts'
+import type { CacheReport } from '../core/driver.ts'
+
+/** one backend cache's report, with the backend's configured name */
+export type BackendCacheReport = CacheReport & { backend: string }
+const CACHE_STATES = ['syncing', 'synced', 'stale', 'stopped'] as const
 
 
 export interface ScaleDecisionLabels {
@@ -33,11 +42,15 @@ export interface Metrics {
   onBackendCall (listener: (labels: BackendCallLabels, seconds: number) => void): void
   /** where the per-function replica and load gauges are read from at scrape time */
   setScaleSource (source: () => Iterable<FunctionScaleReport>): void
+  /** where the backend cache series are read from at scrape time */
+  setCacheSource (source: () => Iterable<BackendCacheReport>): void
   observeScaleDecision (labels: ScaleDecisionLabels): void
   /** where the declarative sources' reports are read from at scrape time */
   setReconcileSource (source: () => SourceReport[]): void
   /** one write of the reconciler (create, update, remove) */
   observeReconcileAction (labels: { source: string, action: string, ok: boolean }): void
+  /** who leads among the provider's replicas, read at scrape time */
+  setLeadershipSource (source: () => LeadershipView): void
 }
 
 export function createMetrics (): Metrics {
@@ -93,6 +106,19 @@ export function createMetrics (): Metrics {
   gauge('faas_bridge_function_inflight_requests', 'Requests in flight per function through the invoke proxy (held requests of a waking function included)', (r) => r.inflight)
   gauge('faas_bridge_function_requests_per_second', 'Successful requests per second per function over the autoscaler window', (r) => r.rps)
   gauge('faas_bridge_function_concurrency', 'Mean requests in flight per function over the autoscaler window', (r) => r.concurrency)
+  let leadershipSource: (() => LeadershipView) | undefined
+  const leaderGauge = new Gauge({
+    name: 'faas_bridge_leader',
+    help: 'Whether this replica leads (1) or follows (0); labels: this replica, the leader it sees (empty when none) and the mechanism (single, kubernetes-lease)',
+    labelNames: ['identity', 'leader', 'mode'] as const,
+    registers: [registry],
+    collect () {
+      leaderGauge.reset()
+      if (leadershipSource === undefined) return
+      const v = leadershipSource()
+      leaderGauge.set({ identity: v.identity, leader: v.leader ?? '', mode: v.mode }, v.leading ? 1 : 0)
+    }
+  })
   const decisions = new Counter({
     name: 'faas_bridge_autoscale_actions_total',
     help: 'Scaling actions of the autoscaler by function, namespace, backend, action (up, down, zero, wake) and outcome',
@@ -140,6 +166,43 @@ export function createMetrics (): Metrics {
     labelNames: ['source', 'action', 'outcome'] as const,
     registers: [registry]
   })
+  let cacheSource: (() => Iterable<BackendCacheReport>) | undefined
+  const cacheLabels = ['backend', 'resource', 'namespace'] as const
+  /** a per-cache series filled from the cache source when collected; counters carry the driver's totals */
+  const cacheSeries = (name: string, help: string, kind: 'gauge' | 'counter', value: (r: BackendCacheReport) => number | undefined): void => {
+    const fill = (set: (labels: Record<string, string>, v: number) => void): void => {
+      if (cacheSource === undefined) return
+      for (const r of cacheSource()) {
+        const v = value(r)
+        if (v !== undefined) set({ backend: r.backend, resource: r.resource, namespace: r.namespace }, v)
+      }
+    }
+    if (kind === 'gauge') {
+      const g: Gauge<string> = new Gauge({ name, help, labelNames: cacheLabels, registers: [registry], collect () { g.reset(); fill((l, v) => { g.set(l, v) }) } })
+    } else {
+      const c: Counter<string> = new Counter({ name, help, labelNames: cacheLabels, registers: [registry], collect () { c.reset(); fill((l, v) => { c.inc(l, v) }) } })
+    }
+  }
+  const cacheState = new Gauge({
+    name: 'faas_bridge_backend_cache_state',
+    help: 'State of each backend cache: 1 for its current state (syncing, synced, stale = disconnected beyond its bound so reads go to the backend, stopped), 0 for the others',
+    labelNames: [...cacheLabels, 'state'] as const,
+    registers: [registry],
+    collect () {
+      cacheState.reset()
+      if (cacheSource === undefined) return
+      for (const r of cacheSource()) {
+        for (const state of CACHE_STATES) cacheState.set({ backend: r.backend, resource: r.resource, namespace: r.namespace, state }, r.state === state ? 1 : 0)
+      }
+    }
+  })
+  cacheSeries('faas_bridge_backend_cache_last_sync_timestamp_seconds', 'When each backend cache was last known current (a list, a change, a bookmark), Unix seconds', 'gauge', (r) => r.lastSyncAt === undefined ? undefined : r.lastSyncAt / 1000)
+  cacheSeries('faas_bridge_backend_cache_objects', 'Objects held by each backend cache', 'gauge', (r) => r.objects)
+  cacheSeries('faas_bridge_backend_cache_events_total', 'Changes each backend cache received from its watch', 'counter', (r) => r.events)
+  cacheSeries('faas_bridge_backend_cache_bookmarks_total', 'Watch bookmarks each backend cache received', 'counter', (r) => r.bookmarks)
+  cacheSeries('faas_bridge_backend_cache_relists_total', 'Full lists of each backend cache (the first, and each after 410 Gone)', 'counter', (r) => r.relists)
+  cacheSeries('faas_bridge_backend_cache_reconnects_total', 'Watches each backend cache opened again after the first', 'counter', (r) => r.reconnects)
+  cacheSeries('faas_bridge_backend_cache_fallbacks_total', 'Reads answered by the backend API because its cache could not be trusted (not synced, stale, or before it saw our own write)', 'counter', (r) => r.fallbacks)
   return {
     registry,
     setReconcileSource (source) {
@@ -150,6 +213,12 @@ export function createMetrics (): Metrics {
     },
     setScaleSource (source) {
       scaleSource = source
+    },
+    setLeadershipSource (source) {
+      leadershipSource = source
+    },
+    setCacheSource (source) {
+      cacheSource = source
     },
     observeScaleDecision ({ function: fn, namespace, backend, action, ok }) {
       decisions.inc({ function_name: fn, namespace, backend, action, outcome: ok ? 'ok' : 'failed' })

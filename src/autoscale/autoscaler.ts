@@ -8,11 +8,20 @@
  * Which backends: those that do not scale on their own (local and kubernetes by default) are
  * scaled; the others (lambda, cloudrun, openfaas, plugins) are only reported in /metrics. Each
  * backend's mode can be set in the config file (`autoscale: scale | report | off`).
+ *
+ * Several replicas (src/core/coordination.ts): every replica lists, counts its own load and wakes
+ * sleepers on their first request; only the leader decides and writes scale/park, on the sum of
+ * every replica's load (cluster-load.ts), read on each of its ticks. A peer that did not answer
+ * makes the leader hold that tick (never a decision on missing data). A replica that has just
+ * become leader starts its decision state afresh from the cluster's replica counts, so it parks
+ * nothing before a whole zero-duration of load it has seen itself.
  */
 import type { Backend, Backends } from '../core/backends.ts'
+import { SingleProcess, type Coordination, type FunctionLoad } from '../core/coordination.ts'
 import { isProviderError } from '../core/errors.ts'
 import type { FunctionStatus } from '../core/types.ts'
 import type { Autoscaling, LoadCounter } from '../proxy/invoker.ts'
+import { ClusterLoad } from './cluster-load.ts'
 import { LoadMeter, LoadWindow } from './load.ts'
 import { decide, initialState, policyFor, type Action, type Decision, type DecisionState, type Load, type Policy } from './policy.ts'
 
@@ -65,6 +74,8 @@ export interface AutoscalerOptions {
   now?: () => number
   /** hears every decision and sample (metrics, the dashboard's history) */
   listener?: AutoscaleListener
+  /** who decides among several replicas, and their load; default: this process alone */
+  coordination?: Coordination
 }
 
 /**
@@ -149,8 +160,18 @@ export class Autoscaler implements Autoscaling {
   /** counts the scale calls that ended (see Tracked.changedAt) */
   private changes = 0
   private stopped = false
+  private readonly coordination: Coordination
+  private readonly cluster = new ClusterLoad()
+  /** the leadership seen on the previous tick */
+  private leading = false
+  /** a hold (a peer missing) is logged once per streak */
+  private holding = false
+  /** led before; and whether another replica was seen leading since (then our decision state is stale) */
+  private everLed = false
+  private othersLed = false
 
   constructor (opts: AutoscalerOptions) {
+    this.coordination = opts.coordination ?? new SingleProcess()
     this.opts = opts
     this.intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS
     this.windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS
@@ -214,19 +235,93 @@ export class Autoscaler implements Autoscaling {
         this.refresh(backend, namespace, list, mode, listedFrom)
       }
     }
+    if (!this.coordination.isLeader()) {
+      // a follower lists (its counters and the wake path need the functions) but decides nothing
+      if (this.leading) this.opts.logger.info({ identity: this.coordination.identity }, 'autoscale: no longer the leader; not deciding')
+      this.leading = false
+      const seen = this.coordination.view().leader
+      if (seen !== undefined && seen !== this.coordination.identity) this.othersLed = true
+      for (const t of this.tracked.values()) t.desired = undefined
+      return
+    }
+    if (!this.leading) this.takeOver()
+    // after the lists: a wake by a peer that the lists show was preceded by its counting the request
+    const missing = await this.gatherPeers()
     const now = this.now()
     for (const t of this.tracked.values()) {
-      const { load, active } = t.window.sample(now, t.counter)
+      const { load, active } = t.window.sample(now, this.cluster.combined(t.namespace, t.name, t.counter))
       t.load = load
-      if (t.policy !== undefined && !t.busy) {
-        const d = decide(t.policy, t.state, { now, current: t.replicas, load, active }, this.timing)
-        t.desired = d.desired
-        if (d.action !== 'none') this.act(t, d)
-      } else if (t.policy === undefined) {
-        t.desired = undefined
-      }
+      this.decideFor(t, now, load, active, missing)
       this.opts.listener?.sampled?.(this.reportOf(t))
     }
+  }
+
+  /** The leader's decision for one function this tick (none while a peer's load is missing). */
+  private decideFor (t: Tracked, now: number, load: Load, active: boolean, missing: boolean): void {
+    if (t.policy === undefined) {
+      t.desired = undefined
+      return
+    }
+    if (missing) {
+      if (active) t.state.lastActive = now
+      return
+    }
+    if (t.busy) return
+    const d = decide(t.policy, t.state, { now, current: t.replicas, load, active }, this.timing)
+    t.desired = d.desired
+    // leadership may have gone while this tick listed and read peers
+    if (d.action !== 'none' && this.coordination.isLeader()) this.act(t, d)
+  }
+
+  /**
+   * Leadership was just taken (or this is the first tick): decide from the cluster's state, without
+   * history — unless we only lost it for a while (a slow API server) with nobody else leading
+   * meanwhile: then our streaks and idle times are still the truth and are kept.
+   */
+  private takeOver (): void {
+    this.leading = true
+    const regained = this.everLed && !this.othersLed
+    this.everLed = true
+    this.othersLed = false
+    if (regained) {
+      this.opts.logger.info({ identity: this.coordination.identity }, 'autoscale: leading again (nobody else led meanwhile); carrying on')
+      return
+    }
+    const now = this.now()
+    this.cluster.reset()
+    for (const t of this.tracked.values()) {
+      t.state = initialState(now)
+      t.window.reset()
+    }
+    const view = this.coordination.view()
+    if (view.mode !== 'single') this.opts.logger.info({ identity: view.identity, functions: this.tracked.size }, 'autoscale: leading; deciding for every replica')
+  }
+
+  /** Reads the peers' counters into the cluster load; true when a peer did not answer (hold). */
+  private async gatherPeers (): Promise<boolean> {
+    let missing: string[]
+    try {
+      const load = await this.coordination.peerLoad()
+      missing = load.missing
+      this.cluster.absorb(load.peers, load.missing)
+    } catch (err) {
+      missing = ['(peer discovery failed)']
+      if (!this.holding) this.opts.logger.warn({ err }, 'autoscale: could not read the peers\' load; holding')
+    }
+    if (missing.length > 0 && !this.holding) this.opts.logger.warn({ missing }, 'autoscale: a peer did not report its load; holding every decision until it does')
+    if (missing.length === 0 && this.holding) this.opts.logger.info('autoscale: every peer reports again; deciding')
+    this.holding = missing.length > 0
+    return this.holding
+  }
+
+  /** This replica's own counters for every function it tracks (what a leader reads from its peers). */
+  localLoad (): FunctionLoad[] {
+    const out: FunctionLoad[] = []
+    for (const t of this.tracked.values()) {
+      const c = t.counter
+      out.push({ namespace: t.namespace, name: t.name, inflight: c.inflight, completed: c.completed, ok: c.ok, busySeconds: c.busySeconds })
+    }
+    return out
   }
 
   /**
@@ -283,6 +378,7 @@ export class Autoscaler implements Autoscaling {
         this.tracked.delete(key)
         this.load.untrack(namespace, t.name)
         this.opts.listener?.forgotten?.(namespace, t.name)
+        this.cluster.forget(namespace, t.name)
       }
     }
   }

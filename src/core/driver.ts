@@ -72,10 +72,36 @@ export interface InvocationResponse {
 }
 
 export type Upstream =
-  /** the API layer streams the request to this base URL */
-  | { kind: 'http', url: URL, headers?: Record<string, string> }
+  /**
+   * the API layer streams the request to this base URL; `alternate`, when given, names another
+   * instance of the same function to try after a connection failure to `url` (undefined: none
+   * left), which the API layer does only for idempotent requests whose body was not sent
+   */
+  | { kind: 'http', url: URL, headers?: Record<string, string>, alternate?: () => URL | undefined }
   /** the driver runs the call itself (fork-per-request, a cloud invoke API) */
   | { kind: 'call', call (req: InvocationRequest): Promise<InvocationResponse> }
+
+/** One local cache (informer) of a backend, for /metrics and `--check`. */
+export interface CacheReport {
+  /** what is cached, e.g. "deployments.apps" */
+  resource: string
+  namespace: string
+  /** syncing: not listed yet; synced: trusted; stale: disconnected longer than its bound (reads go to the backend); stopped */
+  state: 'syncing' | 'synced' | 'stale' | 'stopped'
+  /** ms since the epoch when the cache was last known current */
+  lastSyncAt: number | undefined
+  /** changes received */
+  events: number
+  /** bookmarks received (they advance the version a reconnect resumes from) */
+  bookmarks: number
+  /** full re-reads (the first included) */
+  relists: number
+  /** change streams opened again after the first */
+  reconnects: number
+  /** reads answered by the backend because the cache could not be trusted */
+  fallbacks: number
+  objects: number
+}
 
 export interface Driver {
   /** "local", "kubernetes", ... */
@@ -111,6 +137,8 @@ export interface Driver {
    * that says what is wrong. Drivers without it are only created (their configuration check).
    */
   check? (): Promise<void>
+  /** Optional: the backend's local caches, if it keeps any (read at scrape time; must be cheap). */
+  caches? (): CacheReport[]
   close (): Promise<void>
 }
 

@@ -40,7 +40,8 @@ export function instrumentDriver (driver: Driver, observe: ObserveCall): Driver 
     upstream: async (ns, name) => await driver.upstream(ns, name),
     close: async () => { await driver.close() }
   }
-  const { park, check, secrets, namespaces } = driver
+  const { park, check, caches, secrets, namespaces } = driver
+  if (caches !== undefined) wrapped.caches = () => caches.call(driver)
   if (park !== undefined) wrapped.park = timed('park', async (ns: string, name: string) => { await park.call(driver, ns, name) })
   if (check !== undefined) wrapped.check = async () => { await check.call(driver) }
   if (secrets !== undefined) {

@@ -91,6 +91,8 @@ export interface ProviderInfo {
   provider: string
   version: VersionInfo
   orchestration: string
+  /** faas-bridge's own field (the gateway ignores it): who leads among the provider's replicas */
+  coordination?: { identity: string, leader: string | null, leading: boolean, mode: string }
 }
 
 export interface FunctionNamespace {

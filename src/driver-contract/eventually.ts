@@ -12,7 +12,8 @@ export interface EventuallyOptions {
 }
 
 export async function eventually<T> (fn: () => T | Promise<T>, opts: EventuallyOptions = {}): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 5000
+  // generous: the suite runs beside other work; a wait that is met returns at once
+  const timeoutMs = opts.timeoutMs ?? 30_000
   const intervalMs = opts.intervalMs ?? 20
   const deadline = Date.now() + timeoutMs
   let last: unknown

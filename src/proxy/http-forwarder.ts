@@ -4,6 +4,12 @@
  * status, headers and body chunks straight to the caller's ServerResponse as they arrive, with
  * backpressure both ways. Nothing is buffered: the request body is the IncomingMessage itself,
  * every response chunk is written (so SSE/NDJSON are flushed) as soon as it comes.
+ *
+ * When the upstream offers another instance (ForwardRequest.retry) a connection failure before
+ * any response (refused, reset, connect timeout) is tried once more per instance, but only for
+ * idempotent methods (RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT, DELETE may be retried
+ * automatically) and only when no byte of the request body was read yet, so nothing is replayed
+ * half-sent and no POST or PATCH ever runs twice.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
@@ -38,7 +44,15 @@ export interface ForwardRequest {
   name: string
   /** called exactly once with the status the caller got (499 when it went away first) and the proxy failure, if any */
   done: (status: number, err?: Error) => void
+  /** another instance's origin and path after a connection failure (undefined: none left) */
+  retry?: () => { origin: string, path: string } | undefined
 }
+
+/** RFC 9110 §9.2.2 idempotent methods: safe to send again after a connection failure. */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+
+/** Connection failures before an answer: the request did not reach (or did not finish at) the instance. */
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET'])
 
 export interface HttpForwarder {
   forward (req: ForwardRequest, res: ServerResponse): void
@@ -57,16 +71,32 @@ function isTimeout (err: Error & { code?: string }): boolean {
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private readonly res: ServerResponse
   private readonly req: ForwardRequest
+  private readonly redispatch: ((req: ForwardRequest, res: ServerResponse) => void) | undefined
   private abortFn: ((err?: Error) => void) | undefined = undefined
   private status = 0
   private finished = false
   private gone = false
   private drainHooked = false
 
-  constructor (req: ForwardRequest, res: ServerResponse) {
+  constructor (req: ForwardRequest, res: ServerResponse, redispatch?: (req: ForwardRequest, res: ServerResponse) => void) {
     this.req = req
     this.res = res
+    this.redispatch = redispatch
     res.once('close', this.onClientClose)
+  }
+
+  /** A connection failure of an idempotent request with nothing of its body read: try another instance. */
+  private retried (err: Error & { code?: string }): boolean {
+    const req = this.req
+    if (req.retry === undefined || this.redispatch === undefined || this.status !== 0 || this.res.headersSent) return false
+    if (!CONNECTION_FAILURES.has(err.code ?? '') || !IDEMPOTENT_METHODS.has(req.method)) return false
+    if (req.body !== null && req.body.readableDidRead) return false
+    const next = req.retry()
+    if (next === undefined) return false
+    this.finished = true // this attempt is over; the next handler reports to done
+    this.res.off('close', this.onClientClose)
+    this.redispatch({ ...req, origin: next.origin, path: next.path }, this.res)
+    return true
   }
 
   /** The caller closed before we finished: abort the upstream request (frees the socket). */
@@ -110,6 +140,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onError (err: Error): void {
     if (this.finished) return
+    if (!this.gone && this.retried(err)) return
     const res = this.res
     if (this.gone || res.destroyed) {
       this.finish(this.status === 0 ? CLIENT_CLOSED : this.status)
@@ -141,16 +172,17 @@ export function createHttpForwarder (options: HttpForwarderOptions): HttpForward
     keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_UPSTREAM_KEEP_ALIVE_MS,
     connect: { timeout: options.readTimeoutMs }
   }))
+  const forward = (req: ForwardRequest, res: ServerResponse): void => {
+    getAgent().dispatch({
+      origin: req.origin,
+      path: req.path,
+      method: req.method as Dispatcher.HttpMethod,
+      headers: req.headers,
+      body: req.body
+    }, new ForwardHandler(req, res, req.retry !== undefined ? forward : undefined))
+  }
   return {
-    forward (req: ForwardRequest, res: ServerResponse): void {
-      getAgent().dispatch({
-        origin: req.origin,
-        path: req.path,
-        method: req.method as Dispatcher.HttpMethod,
-        headers: req.headers,
-        body: req.body
-      }, new ForwardHandler(req, res))
-    },
+    forward,
     async close (): Promise<void> {
       await agent?.close()
     }

@@ -106,6 +106,16 @@ export function sendMethodNotAllowed (res: ServerResponse): void {
   res.end()
 }
 
+/** ForwardRequest.retry from Upstream.alternate: the next instance's origin and path. */
+function retryVia (alternate: () => URL | undefined, pathAndQuery: string): () => { origin: string, path: string } | undefined {
+  return () => {
+    const url = alternate()
+    if (url === undefined) return undefined
+    const o = originOf(url)
+    return { origin: o.origin, path: o.prefix === '' ? pathAndQuery : o.prefix + pathAndQuery }
+  }
+}
+
 export function createInvoker (options: InvokerOptions): Invoker {
   const { backends, readTimeoutMs, onInvocation, logger, autoscaling } = options
   const forwarder = createHttpForwarder({ readTimeoutMs, connections: options.maxIdleConnsPerHost })
@@ -151,7 +161,8 @@ export function createInvoker (options: InvokerOptions): Invoker {
         body: scan.hasBody ? req : null,
         contentType: scan.contentType,
         name: target.segment,
-        done
+        done,
+        ...(upstream.alternate !== undefined ? { retry: retryVia(upstream.alternate, target.pathAndQuery) } : {})
       }, res)
       return
     }

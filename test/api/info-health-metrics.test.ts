@@ -5,7 +5,15 @@ t.test('/system/info: provider, orchestration and a non-null version', async (t)
   const { app } = await memoryApp(t, { info: { release: '1.2.3', sha: 'abc123' } })
   const res = await app.inject({ method: 'GET', url: '/system/info' })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { provider: 'faas-bridge', version: { sha: 'abc123', release: '1.2.3' }, orchestration: 'memory' })
+  // coordination: faas-bridge's own field (the gateway reads only the three others); one process leads itself
+  t.same(res.json(), {
+    provider: 'faas-bridge',
+    version: { sha: 'abc123', release: '1.2.3' },
+    orchestration: 'memory',
+    coordination: { identity: 'single', leader: 'single', leading: true, mode: 'single' }
+  })
+  const metrics = await app.inject({ method: 'GET', url: '/metrics' })
+  t.match(metrics.body, /faas_bridge_leader\{identity="single",leader="single",mode="single"\} 1/, '/metrics says who leads')
 })
 
 t.test('/healthz answers GET and HEAD with an empty 200', async (t) => {

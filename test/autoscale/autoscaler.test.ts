@@ -7,6 +7,7 @@
 import t from 'tap'
 import { Autoscaler, defaultMode, type FunctionReport } from '../../src/autoscale/autoscaler.ts'
 import { Backends } from '../../src/core/backends.ts'
+import { FAKE_CLOCK_TIMING } from '../helpers/fake-clock-autoscale.ts'
 import { MemoryDriver } from '../helpers/memory-driver.ts'
 
 function setup (over: { park?: boolean } = {}) {
@@ -31,14 +32,8 @@ function setup (over: { park?: boolean } = {}) {
   const forgotten: string[] = []
   const scaler = new Autoscaler({
     backends,
-    modes: { here: 'scale' },
-    intervalMs: 1000,
-    windowMs: 4000,
-    upStabilisationMs: 2000,
-    downStabilisationMs: 4000,
+    ...FAKE_CLOCK_TIMING,
     zeroDurationMs: 10_000,
-    maxReplicas: 6,
-    wakeTimeoutMs: 1000,
     logger: {
       info: (obj, msg) => { lines.push({ obj: obj as Record<string, unknown>, msg }) },
       warn: (obj, msg) => { lines.push({ obj: obj as Record<string, unknown>, msg }) }

@@ -58,7 +58,8 @@ async function call (base: string, method: string, path: string, body?: unknown)
 }
 
 export function runFaultSuite (t: Test, opts: FaultSuiteOptions): Promise<void> {
-  const bound = opts.requestTimeoutMs + 1500
+  // the request timeout plus generous slack for a loaded machine; a hang would run to call()'s 15 s
+  const bound = opts.requestTimeoutMs + 5000
   const reasons: Record<WireFaultKind, RegExp> = {
     status: new RegExp(MESSAGE),
     throttle: new RegExp(MESSAGE),

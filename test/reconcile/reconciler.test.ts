@@ -257,3 +257,14 @@ t.test('an unreadable source is a problem, not a crash, and prunes nothing', asy
   }
   t.ok(await s.fn('echo'), 'nothing pruned')
 })
+
+t.test('only the leader reconciles', async (t) => {
+  let leading = false
+  const s = await setup(t, { reconciler: { isLeader: () => leading } })
+  await s.write('stack.yml', STACK)
+  await s.reconciler.pass()
+  t.equal(await s.fn('echo'), undefined, 'a follower writes nothing')
+  leading = true
+  await s.reconciler.pass()
+  t.ok(await s.fn('echo'), 'the leader does')
+})

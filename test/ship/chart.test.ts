@@ -13,6 +13,7 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import t from 'tap'
 import { parse as parseYaml, parseAllDocuments } from 'yaml'
+import { LEADER_ELECTION_PERMISSIONS } from '../../providers/kubernetes/common/lease-permissions.ts'
 import { KUBERNETES_PERMISSIONS } from '../../providers/kubernetes/permissions.ts'
 import { TEKTON_PERMISSIONS } from '../../providers/tekton/permissions.ts'
 import { FUNCTION_RESOURCE_PERMISSIONS } from '../../providers/kubernetes/common/function-resources.ts'
@@ -221,10 +222,17 @@ t.test('RBAC: the rendered roles grant exactly what each backend exports, and on
   t.same(find(perNamespace, 'ClusterRole'), [], 'no cluster-wide role then')
   t.equal(one(clusterWide, 'Deployment', FULLNAME).spec.template.spec.automountServiceAccountToken, true, 'the token is mounted for the Kubernetes API')
 
-  for (const name of ['local', 'lambda', 'cloudrun']) {
+  const local = await (examples.get('local') as Promise<Manifest[]>)
+  t.same(local.filter((o) => /Role/.test(o.kind)).map((o) => o.kind), [], 'local: no RBAC objects')
+  t.equal(one(local, 'Deployment', FULLNAME).spec.template.spec.automountServiceAccountToken, false, 'local: no service-account token')
+  // lambda and cloudrun need no Kubernetes API for their functions, but their examples run 2 replicas,
+  // which elect a leader: only the Lease and peer-discovery role, in the release namespace
+  for (const name of ['lambda', 'cloudrun']) {
     const objects = await (examples.get(name) as Promise<Manifest[]>)
-    t.same(objects.filter((o) => /Role/.test(o.kind)).map((o) => o.kind), [], `${name}: no RBAC objects`)
-    t.equal(one(objects, 'Deployment', FULLNAME).spec.template.spec.automountServiceAccountToken, false, `${name}: no service-account token`)
+    t.same(objects.filter((o) => /Role/.test(o.kind)).map((o) => o.kind).sort(), ['Role', 'RoleBinding'], `${name}: only the leader-election Role`)
+    const role = objects.find((o) => o.kind === 'Role') as Manifest
+    t.same(grants(role.rules ?? []), needed(LEADER_ELECTION_PERMISSIONS), `${name}: the role grants exactly what leader election uses`)
+    t.equal(one(objects, 'Deployment', FULLNAME).spec.template.spec.automountServiceAccountToken, true, `${name}: the token is mounted for the Lease`)
   }
 })
 

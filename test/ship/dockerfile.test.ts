@@ -86,4 +86,26 @@ t.test('.dockerignore keeps node_modules, dist, .git and state out of the contex
   for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'providers']) {
     t.ok(!ignoresAll || reincluded.includes(p), `${p} reaches the build`)
   }
+  // every path the Dockerfile copies from the context is in the context (scripts/ and ui/ once were not)
+  const { stages } = parseDockerfile(await readFile(path.join(repoRoot, 'Dockerfile'), 'utf8'))
+  const sources = stages.flatMap((s) => s.lines).filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l))
+    .flatMap((l) => l.split(/\s+/).slice(1).filter((w) => !w.startsWith('--')).slice(0, -1)).map((p) => p.replace(/^\.\//, '').replace(/\/$/, ''))
+  t.ok(sources.length >= 6, `COPY sources found (${sources.join(', ')})`)
+  for (const p of sources) t.ok(!ignoresAll || reincluded.includes(p), `${p}, copied by the Dockerfile, reaches the build`)
+})
+
+t.test('the build stage has what `npm ci` runs (the prepare script builds the dashboard from scripts/ and ui/)', async (t) => {
+  const { stages } = parseDockerfile(await readFile(path.join(repoRoot, 'Dockerfile'), 'utf8'))
+  const pkg = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  t.match(pkg.scripts.prepare, /scripts\/build-ui\.ts/, 'npm ci builds the dashboard')
+  for (const s of stages) {
+    const ci = s.lines.findIndex((l) => /^RUN npm ci\b/.test(l))
+    if (ci < 0) continue
+    if (/--ignore-scripts/.test(s.lines[ci] as string)) {
+      t.pass(`stage ${s.name}: npm ci --ignore-scripts runs no prepare`)
+      continue
+    }
+    const before = s.lines.slice(0, ci).filter((l) => /^COPY\s/.test(l)).join(' ')
+    for (const dir of ['scripts', 'ui']) t.match(before, new RegExp(`\\b${dir}\\b`), `stage ${s.name}: ${dir}/ is copied before npm ci`)
+  }
 })

@@ -100,3 +100,12 @@ release's Secret already holds (lookup; so `helm upgrade` keeps it); else a new 
 {{- end }}
 {{- $found }}
 {{- end }}
+
+{{/* "true" when the replicas elect a leader (only it autoscales): leaderElection.enabled, or by default replicaCount > 1. */}}
+{{- define "faas-bridge.leaderElection" -}}
+{{- $mode := toString .Values.leaderElection.enabled }}
+{{- if eq $mode "true" }}true
+{{- else if eq $mode "false" }}false
+{{- else }}{{ gt (int .Values.replicaCount) 1 }}
+{{- end }}
+{{- end }}

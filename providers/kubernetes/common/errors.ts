@@ -87,8 +87,12 @@ export function toProviderError (err: unknown, action: KubeAction): ProviderErro
       return unprocessable(text)
     case 'BadRequest':
       return invalid(text)
-    case 'Forbidden':
-      return forbidden(`kubernetes refused to ${describe(action)}: RBAC does not allow verb "${action.verb}" on resource "${action.resource}"; grant it to the provider's service account (docs/backends/kubernetes.md). API server said: ${text}`)
+    case 'Forbidden': {
+      // the API server names the verb it refused ("User X cannot create resource ..."); a
+      // server-side apply that creates is refused for create although the request is a patch
+      const verb = /cannot ([a-z]+) resource/.exec(text)?.[1] ?? action.verb
+      return forbidden(`kubernetes refused to ${describe(action)}: RBAC does not allow verb "${verb}" on resource "${action.resource}"; grant it to the provider's service account (docs/backends/kubernetes.md). API server said: ${text}`)
+    }
     case 'Timeout':
       return timeout(`kubernetes: ${describe(action)} timed out: ${text}`)
     case 'TooManyRequests':

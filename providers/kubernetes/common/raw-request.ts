@@ -3,12 +3,15 @@
  * (KubeConfig.applyToHTTPSOptions: bearer tokens, client certificates, exec/OIDC plugins, the
  * cluster CA, proxies). Used where the typed clients buffer whole bodies: pod logs with follow,
  * ?watch=true streams, and the service proxy that invokes functions from outside the cluster.
+ * Sent on the config's pooled keep-alive connections (connections.ts): 'calls' for
+ * request/response traffic such as proxy invocations, 'streams' for watches and logs.
  */
 import http from 'node:http'
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import https from 'node:https'
 import type { Readable } from 'node:stream'
 import type { KubeConfig } from '@kubernetes/client-node'
+import { kubeConnection, type PoolKind } from './connections.ts'
 import { KubeHttpError, kubeStatusOf } from './errors.ts'
 import { DEFAULT_KUBE_REQUEST_TIMEOUT_MS, KubeTransportError } from './transport.ts'
 
@@ -25,14 +28,13 @@ export interface RawRequest {
 const MAX_ERROR_BODY = 64 * 1024
 
 /** Resolves with the response once its headers arrive; the body is left to the caller. */
-export async function kubeRawRequest (config: KubeConfig, req: RawRequest): Promise<IncomingMessage> {
+export async function kubeRawRequest (config: KubeConfig, req: RawRequest, pool: PoolKind = 'calls'): Promise<IncomingMessage> {
   const cluster = config.getCurrentCluster()
   if (cluster === null) throw new Error('kubernetes: no current cluster in the kubeconfig')
   const url = new URL(cluster.server.replace(/\/+$/, '') + req.path)
-  const options: https.RequestOptions = { method: req.method, headers: {} }
-  await config.applyToHTTPSOptions(options)
-  const auth = options.headers as OutgoingHttpHeaders
-  options.headers = { ...req.headers, ...auth }
+  const conn = await kubeConnection(config, pool)
+  const options: https.RequestOptions = { method: req.method, headers: { ...req.headers, ...conn.headers }, agent: conn.agent }
+  if (conn.auth !== undefined) options.auth = conn.auth
   if (req.signal !== undefined) options.signal = req.signal
   const transport = url.protocol === 'https:' ? https : http
   return await new Promise<IncomingMessage>((resolve, reject) => {
@@ -78,7 +80,7 @@ export async function kubeStream (config: KubeConfig, path: string, signal: Abor
   let timedOut = false
   const timer = setTimeout(() => { timedOut = true; ac.abort(new Error('no answer')) }, headerTimeoutMs)
   try {
-    const res = await kubeRawRequest(config, { method: 'GET', path, signal: ac.signal })
+    const res = await kubeRawRequest(config, { method: 'GET', path, signal: ac.signal }, 'streams')
     clearTimeout(timer)
     res.once('close', () => { signal.removeEventListener('abort', onAbort) })
     const code = res.statusCode ?? 500

@@ -20,7 +20,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createConfiguration, ResponseContext, ServerConfiguration, wrapHttpLibrary } from '@kubernetes/client-node'
-import type { Configuration, HttpLibrary, KubeConfig, RequestContext, ResponseBody } from '@kubernetes/client-node'
+import type { Configuration, KubeConfig, PromiseHttpLibrary, RequestContext, ResponseBody } from '@kubernetes/client-node'
+import { PooledKubeHttp } from './connections.ts'
 
 /** The bound on one API call, all retries included, unless the backend sets `requestTimeoutMs`. */
 export const DEFAULT_KUBE_REQUEST_TIMEOUT_MS = 10_000
@@ -131,12 +132,12 @@ const FAILURE_TEXT: Record<KubeTransportFailure, string> = {
   truncated: 'the answer was cut off'
 }
 
-/** The HttpLibrary the typed clients use: deadline, whole-body reads, bounded retries. */
+/** The HttpLibrary the typed clients use: deadline, whole-body reads, bounded retries, over `inner` (the pooled connections). */
 export class ResilientKubeHttp {
-  private readonly inner: HttpLibrary
+  private readonly inner: PromiseHttpLibrary
   private readonly policy: KubeRetryPolicy
 
-  constructor (policy: Partial<KubeRetryPolicy> = {}, inner: HttpLibrary = createConfiguration().httpApi) {
+  constructor (policy: Partial<KubeRetryPolicy> = {}, inner: PromiseHttpLibrary) {
     this.policy = { ...DEFAULT_KUBE_RETRY_POLICY, ...policy }
     this.inner = inner
   }
@@ -155,10 +156,9 @@ export class ResilientKubeHttp {
       let res: ResponseContext
       let data: Buffer
       try {
-        res = await this.inner.send(request).toPromise()
+        res = await this.inner.send(request)
         phase = 'body'
-        // text(), not binary(): the default library's binary() calls a node-fetch method undici lacks
-        data = Buffer.from(await res.body.text(), 'utf8')
+        data = await res.body.binary()
       } catch (err) {
         if (signal.aborted) throw this.timedOut(method, attempt, err)
         const failure = classify(err, phase)
@@ -194,7 +194,7 @@ export class ResilientKubeHttp {
 export function makeKubeApi<T> (config: KubeConfig, Api: new (configuration: Configuration) => T, policy: Partial<KubeRetryPolicy> = {}): T {
   const cluster = config.getCurrentCluster()
   if (cluster === null) throw new Error('kubernetes: no current cluster in the kubeconfig')
-  const http = new ResilientKubeHttp(policy)
+  const http = new ResilientKubeHttp(policy, new PooledKubeHttp(config))
   return new Api(createConfiguration({
     baseServer: new ServerConfiguration<Record<string, string>>(cluster.server, {}),
     authMethods: { default: config },

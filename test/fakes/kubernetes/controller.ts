@@ -5,6 +5,12 @@
  * and ready, and once the new template has enough ready Pods the old ones are deleted (a rolling
  * update with maxUnavailable 0). status.{replicas,readyReplicas,availableReplicas} follow the Pods.
  * Pods keep their log lines here; tests append lines, followers see them at once.
+ *
+ * With a `prober` (opt-in), a Running pod with an httpGet readinessProbe is not ready until the
+ * probe answers 2xx, probed as the kubelet does
+ * (https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/): first
+ * initialDelaySeconds after the container started, then every periodSeconds. `probeTimeScale`
+ * shrinks those seconds for tests (0.1: a 1 s period is probed every 100 ms).
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
@@ -41,7 +47,14 @@ export function templateHash (template: unknown): string {
   return createHash('sha256').update(JSON.stringify(template ?? {})).digest('hex').slice(0, 10)
 }
 
+/** GETs a pod's readiness path; true on 2xx. */
+export type ReadinessProber = (pod: KubeObject, path: string) => Promise<boolean>
+
 export class FakeController {
+  /** set by the server when probes are honoured */
+  prober: ReadinessProber | undefined
+  probeTimeScale = 1
+  private readonly probing = new Map<string, NodeJS.Timeout>()
   readonly logs = new Map<string, LogLine[]>()
   /** 'append' (key, line) and 'end' (key) for followers of pod logs */
   readonly logEvents = new EventEmitter()
@@ -50,12 +63,14 @@ export class FakeController {
   private readonly timers = new Map<string, NodeJS.Timeout>()
   /** functions whose new pods stay Pending (tests of not-ready) */
   private readonly held = new Set<string>()
-  private nextIp = 2
+  private nextIp = 0
+  private readonly podIp: (n: number) => string
   /** set while the controller writes a status, so its own writes do not schedule more steps */
   private writing = false
   private closed = false
 
-  constructor (store: ObjectStore, readyDelayMs: number) {
+  constructor (store: ObjectStore, readyDelayMs: number, podIp: (n: number) => string = (n) => `10.244.0.${n % 250 + 2}`) {
+    this.podIp = podIp
     this.store = store
     this.readyDelayMs = readyDelayMs
     this.logEvents.setMaxListeners(0)
@@ -126,7 +141,10 @@ export class FakeController {
     const held = this.held.has(`${namespace}/${name}`)
     for (const p of current) {
       if (p.status?.phase === 'Pending' && !held) {
-        this.store.update(PODS, 'pods', { ...p, status: this.runningStatus(p) }, true)
+        const probe = this.prober !== undefined ? p.spec?.containers?.[0]?.readinessProbe : undefined
+        const status = this.runningStatus(p, probe?.httpGet === undefined)
+        this.store.update(PODS, 'pods', { ...p, status }, true)
+        if (probe?.httpGet !== undefined) this.startProbing(namespace, name, p.metadata.name, probe)
       } else if (p.status?.phase === 'Pending') {
         pending = true
       }
@@ -199,8 +217,8 @@ export class FakeController {
     this.logs.set(`${ns}/${name}`, [])
   }
 
-  private runningStatus (pod: KubeObject): Record<string, unknown> {
-    const ip = `10.244.0.${this.nextIp++ % 250 + 2}`
+  private runningStatus (pod: KubeObject, ready = true): Record<string, unknown> {
+    const ip = this.podIp(this.nextIp++)
     const now = kubeNow()
     return {
       phase: 'Running',
@@ -208,11 +226,40 @@ export class FakeController {
       podIPs: [{ ip }],
       hostIP: '192.168.0.10',
       startTime: now,
-      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now }],
       containerStatuses: (pod.spec?.containers ?? []).map((c: { name: string, image: string }) => ({
-        name: c.name, image: c.image, ready: true, restartCount: 0, started: true, state: { running: { startedAt: now } }
+        name: c.name, image: c.image, ready, restartCount: 0, started: true, state: { running: { startedAt: now } }
       }))
     }
+  }
+
+  /** The kubelet's readiness loop for one pod: initial delay, then every period, until 2xx. */
+  private startProbing (namespace: string, deployment: string, podName: string, probe: { httpGet: { path?: string }, initialDelaySeconds?: number, periodSeconds?: number }): void {
+    const key = `${namespace}/${podName}`
+    const periodMs = Math.max(1, (probe.periodSeconds ?? 10) * 1000 * this.probeTimeScale)
+    const tick = (delayMs: number): void => {
+      if (this.closed) return
+      const timer = setTimeout(() => {
+        this.probing.delete(key)
+        const pod = this.store.get(PODS, namespace, podName)
+        if (pod === undefined || this.prober === undefined) return
+        this.prober(pod, probe.httpGet.path ?? '/').then((ok) => {
+          const cur = this.store.get(PODS, namespace, podName)
+          if (cur === undefined || this.closed) return
+          if (!ok) {
+            tick(periodMs)
+            return
+          }
+          const now = kubeNow()
+          const statuses = (cur.status?.containerStatuses ?? []).map((c: Record<string, unknown>) => ({ ...c, ready: true }))
+          this.store.update(PODS, 'pods', { ...cur, status: { ...cur.status, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }], containerStatuses: statuses } }, true)
+          this.schedule(namespace, deployment)
+        }, () => { tick(periodMs) })
+      }, delayMs)
+      timer.unref()
+      this.probing.set(key, timer)
+    }
+    tick((probe.initialDelaySeconds ?? 0) * 1000 * this.probeTimeScale)
   }
 
   /** A container restart, as the kubelet reports it: restartCount + lastState.terminated. */
@@ -258,6 +305,8 @@ export class FakeController {
     this.closed = true
     for (const t of this.timers.values()) clearTimeout(t)
     this.timers.clear()
+    for (const t of this.probing.values()) clearTimeout(t)
+    this.probing.clear()
     this.store.events.off('change', this.onChange)
   }
 }

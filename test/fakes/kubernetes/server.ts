@@ -3,23 +3,45 @@
  * node:http on 127.0.0.1:0, the real REST paths of the resources the backends use (apps/v1
  * deployments and their /scale subresource, v1 namespaces, services, secrets, configmaps, pods,
  * pods/log per container, discovery.k8s.io/v1 endpointslices, the service proxy, and the Tekton
- * CRDs tekton.dev/v1 tasks and taskruns, which test/fakes/kubernetes/tekton.ts runs; with the
- * `functions` option, OpenFaaS's openfaas.com/v1 functions with their status subresource and finalizers), Status error bodies, resourceVersion conflicts, JSON and
- * merge patches, label selectors and ?watch=true streams, legacy discovery (/api, /api/v1, /apis, /apis/<group>/<version>). A bearer token is required. Tests can
+ * CRDs tekton.dev/v1 tasks and taskruns, which test/fakes/kubernetes/tekton.ts runs, and
+ * coordination.k8s.io/v1 leases for leader election; with the `functions` option, OpenFaaS's
+ * openfaas.com/v1 functions with their status subresource and finalizers), Status error bodies, resourceVersion conflicts, JSON and
+ * merge patches, label selectors and ?watch=true streams, legacy discovery (/api, /api/v1, /apis,
+ * /apis/<group>/<version>). A bearer token is required unless `anonymous` (several
+ * tokens may each name a user; every request is recorded with its user and arrival time, and every
+ * /scale write in scaleWrites, as the audit log would record them). Tests can
  * refuse a verb on a resource (RBAC), hold pods Pending, crash containers, append pod log lines and
  * point a Service's proxy at a real HTTP server on loopback, and inject wire faults (fault():
  * added latency, 5xx Status answers, 429 with Retry-After, connection resets, truncated bodies and
  * requests that are never answered), on every request or on those matching a method and path.
  *
+ * Watch as the API server speaks it ("API Concepts", https://kubernetes.io/docs/reference/using-api/api-concepts/):
+ * `?watch=1&resourceVersion=RV` streams, as chunked newline-delimited JSON `{"type","object"}`,
+ * every change after RV from a bounded history (store.ts), then live ones; without RV (or "0") it
+ * starts with the current objects as ADDED ("Semantics for watch": unset/0 = start at most
+ * recent / any). A version older than the history is answered as the API server does from its
+ * watch cache: 200 with one ERROR event carrying a 410 Expired Status, then the end of the stream
+ * ("410 Gone responses"). With `allowWatchBookmarks=true` it sends BOOKMARK events whose object
+ * holds only the current resourceVersion ("Watch bookmarks"), every `bookmarkIntervalMs` and on
+ * bookmark(). Tests can drop every open watch (dropWatches(): the connections are reset) and
+ * compact the history (compactHistory(): older versions become 410).
+ * EndpointSlices are kept in the store by a small endpointslice controller (endpointSliceSync):
+ * one slice per Service, rewritten when its Pods change, so they are listed and watched like any
+ * object; a Pod's IPs come from the `podIp` option when given (tests bind real servers there).
+ * Server-side apply (application/apply-patch+yaml, JSON bodies only) with field ownership in
+ * metadata.managedFields: managed-fields.ts, with its own list of simplifications.
+ *
  * Simplifications (honest list): strategic merge patch is applied as a merge patch; deleting a
- * namespace removes its contents at once (no Terminating phase); EndpointSlices are computed from
- * Pods on every read; watches without a resourceVersion replay current objects as ADDED, with one
- * only stream later changes (no history, so no 410 Gone).
+ * namespace removes its contents at once (no Terminating phase); one EndpointSlice per Service with
+ * a selector, kept by the controller below; those of selector-less Services are stored as users
+ * create them (putEndpointSlice).
  */
 import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { FakeController, DEPLOYMENTS, logKey, PODS, type CrashReport } from './controller.ts'
+import { apply, ApplyConflict, recordUpdate } from './managed-fields.ts'
 import { jsonPatch, mergePatch, PatchError } from './patch.ts'
 import { matches, matchesMap, parseSelector, type Requirement } from './selectors.ts'
 import { kubeNow, ObjectStore, StoreError, type KubeObject, type StoreEvent } from './store.ts'
@@ -55,6 +77,11 @@ const RESOURCES: Record<string, ResourceInfo> = {
   'tekton.dev/v1/tasks': { table: TASKS, kind: 'Task', apiVersion: 'tekton.dev/v1', qualified: 'tasks.tekton.dev', group: 'tekton.dev', plural: 'tasks', namespaced: true },
   'tekton.dev/v1/taskruns': { table: TASKRUNS, kind: 'TaskRun', apiVersion: 'tekton.dev/v1', qualified: 'taskruns.tekton.dev', group: 'tekton.dev', plural: 'taskruns', namespaced: true },
   'openfaas.com/v1/functions': { table: FUNCTIONS, kind: 'Function', apiVersion: 'openfaas.com/v1', qualified: 'functions.openfaas.com', group: 'openfaas.com', plural: 'functions', namespaced: true },
+  // Lease (https://kubernetes.io/docs/concepts/architecture/leases/): optimistic concurrency as for
+  // every object — an update carrying a stale metadata.resourceVersion is 409 Conflict
+  // (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions), a create of an
+  // existing name 409 AlreadyExists; the ObjectStore enforces both
+  'coordination.k8s.io/v1/leases': { table: 'leases', kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', qualified: 'leases.coordination.k8s.io', group: 'coordination.k8s.io', plural: 'leases', namespaced: true },
   'discovery.k8s.io/v1/endpointslices': { table: 'endpointslices', kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', qualified: 'endpointslices.discovery.k8s.io', group: 'discovery.k8s.io', plural: 'endpointslices', namespaced: true }
 }
 
@@ -80,6 +107,21 @@ export interface RecordedRequest {
   path: string
   query: string
   contentType: string | undefined
+  /** the user the bearer token names (undefined: no valid token) */
+  user?: string | undefined
+  /** Date.now() on arrival */
+  at?: number
+}
+
+/** One write of a Deployment's /scale subresource that was applied. */
+export interface ScaleWrite {
+  /** Date.now() when it was applied */
+  at: number
+  user: string
+  namespace: string
+  name: string
+  from: number
+  to: number
 }
 
 /**
@@ -150,7 +192,26 @@ export interface FakeKubernetesOptions {
   anonymous?: boolean
   /** true: the openfaas.com/v1 Function CRD is installed (functions and functions/status are served) */
   functions?: boolean
+  /** more bearer tokens → the user each authenticates as (the API server's static token file) */
+  tokens?: Record<string, string>
+  /** the n-th Running pod's IP (from 0); default 10.244.0.x */
+  podIp?: (n: number) => string
+  /** period of BOOKMARK events on watches that allow them; 0 = only on bookmark() (default 1000) */
+  bookmarkIntervalMs?: number
+  /** watch events kept for resuming watches (store.ts DEFAULT_HISTORY) */
+  historySize?: number
+  /**
+   * Honour httpGet readiness probes: a pod is ready once GET path on its Service's backend
+   * (setServiceBackend) answers 2xx, probed on the probe's schedule (controller.ts), seconds
+   * multiplied by `probeTimeScale` (default 1).
+   */
+  probes?: boolean
+  probeTimeScale?: number
+  /** serve HTTPS with this key and certificate (PEM); kubeconfig() then names the certificate as the cluster CA */
+  tls?: { key: string, cert: string }
 }
+
+export const DEFAULT_BOOKMARK_INTERVAL_MS = 1000
 
 function labelProblem (labels: unknown): string | undefined {
   if (labels === undefined || labels === null) return undefined
@@ -168,20 +229,31 @@ function labelProblem (labels: unknown): string | undefined {
 }
 
 export class FakeKubernetes {
-  readonly store = new ObjectStore()
+  readonly store: ObjectStore
   readonly controller: FakeController
   readonly token: string
   readonly requests: RecordedRequest[] = []
+  /** every applied /scale write, with its user, in order */
+  readonly scaleWrites: ScaleWrite[] = []
+  private readonly users = new Map<string, string>()
+  /** TCP connections accepted so far (tests of connection reuse) */
+  connections = 0
+  /** TLS handshakes completed so far (with `tls`) */
+  tlsHandshakes = 0
   /** called as each request arrives, before it is served (tests inject concurrent writers here) */
   onRequest: ((r: RecordedRequest) => void) | undefined
   private readonly user: string
   private readonly servesTekton: boolean
   private readonly anonymous: boolean
   private readonly servesFunctions: boolean
-  private readonly server: http.Server
+  private readonly server: http.Server | https.Server
+  private readonly tls: { key: string, cert: string } | undefined
   private readonly denied = new Set<string>()
   private readonly backends = new Map<string, string>()
   private readonly streams = new Set<ServerResponse>()
+  /** open ?watch streams, with how to send them a bookmark */
+  private readonly watches = new Map<ServerResponse, () => void>()
+  private readonly bookmarkIntervalMs: number
   private readonly faults: ActiveFault[] = []
   /** responses a 'truncate' fault cuts off */
   private readonly truncating = new WeakSet<ServerResponse>()
@@ -196,12 +268,28 @@ export class FakeKubernetes {
     this.servesTekton = opts.tekton ?? true
     this.anonymous = opts.anonymous ?? false
     this.servesFunctions = opts.functions ?? false
-    this.controller = new FakeController(this.store, opts.readyDelayMs ?? DEFAULT_READY_DELAY_MS)
-    this.server = http.createServer((req, res) => { this.handle(req, res) })
+    this.users.set(this.token, this.user)
+    for (const [token, user] of Object.entries(opts.tokens ?? {})) this.users.set(token, user)
+    this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS
+    this.store = new ObjectStore(opts.historySize)
+    this.controller = new FakeController(this.store, opts.readyDelayMs ?? DEFAULT_READY_DELAY_MS, opts.podIp)
+    this.store.events.on('change', (ev: StoreEvent) => { this.endpointSliceSync(ev) })
+    if (opts.probes === true) {
+      this.controller.prober = async (pod, path) => await this.probeBackend(pod, path)
+      this.controller.probeTimeScale = opts.probeTimeScale ?? 1
+    }
+    this.tls = opts.tls
+    const handler = (req: IncomingMessage, res: ServerResponse): void => { this.handle(req, res) }
+    this.server = this.tls !== undefined ? https.createServer({ key: this.tls.key, cert: this.tls.cert }, handler) : http.createServer(handler)
+    this.server.on('connection', () => { this.connections++ })
+    this.server.on('secureConnection', () => { this.tlsHandshakes++ })
+    // idle keep-alive connections stay open a while, as the API server's (Go net/http) do,
+    // rather than node's 5 s default, so reuse does not depend on how fast a test runs
+    this.server.keepAliveTimeout = 90_000
   }
 
   get url (): string {
-    return `http://127.0.0.1:${this.port}`
+    return `${this.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${this.port}`
   }
 
   async start (): Promise<this> {
@@ -225,13 +313,18 @@ export class FakeKubernetes {
   }
 
   /** A kubeconfig (YAML is a superset of JSON) for this server with a bearer token. */
-  kubeconfig (contextName = 'fake'): string {
+  kubeconfig (contextName = 'fake', token = this.token): string {
     return JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
       // client-node refuses plain http unless TLS verification is off, as for any non-TLS server
-      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'fake', user: { token: this.token } }],
+      clusters: [{
+        name: 'fake',
+        cluster: this.tls !== undefined
+          ? { server: this.url, 'certificate-authority-data': Buffer.from(this.tls.cert).toString('base64') }
+          : { server: this.url, 'insecure-skip-tls-verify': true }
+      }],
+      users: [{ name: 'fake', user: { token } }],
       contexts: [{ name: contextName, context: { cluster: 'fake', user: 'fake' } }],
       'current-context': contextName
     }, null, 2)
@@ -251,6 +344,27 @@ export class FakeKubernetes {
   /** Where the service proxy sends requests for this Service (a real server on loopback). */
   setServiceBackend (namespace: string, service: string, url: string): void {
     this.backends.set(`${namespace}/${service}`, url)
+  }
+
+  /**
+   * Creates or replaces a stored EndpointSlice for a selector-less Service (one slice per call; a
+   * Service may have several, each with its own ports — discovery.k8s.io/v1 EndpointSlice).
+   */
+  putEndpointSlice (namespace: string, name: string, service: string, endpoints: Array<{ address: string, ready: boolean, pod?: string }>, ports: Array<{ name: string, port: number }>): KubeObject {
+    const body: KubeObject = {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name, namespace, labels: { 'kubernetes.io/service-name': service } },
+      addressType: 'IPv4',
+      endpoints: endpoints.map((e) => ({
+        addresses: [e.address],
+        conditions: { ready: e.ready, serving: e.ready, terminating: false },
+        ...(e.pod !== undefined ? { targetRef: { kind: 'Pod', name: e.pod, namespace } } : {})
+      })),
+      ports: ports.map((p) => ({ ...p, protocol: 'TCP' }))
+    }
+    const cur = this.store.get('endpointslices', namespace, name)
+    return cur === undefined ? this.store.create('endpointslices', 'endpointslices.discovery.k8s.io', body) : this.store.update('endpointslices', 'endpointslices.discovery.k8s.io', body)
   }
 
   createNamespace (name: string, labels?: Record<string, string>): KubeObject {
@@ -300,6 +414,28 @@ export class FakeKubernetes {
     return this.held.size
   }
 
+  /** Resets every open watch connection (a dropped connection, as a restarting API server or a proxy does). */
+  dropWatches (): number {
+    const n = this.watches.size
+    for (const res of [...this.watches.keys()]) res.destroy()
+    return n
+  }
+
+  /** Watch connections open now. */
+  get openWatches (): number {
+    return this.watches.size
+  }
+
+  /** Forgets the watch history: a watch resuming from any version up to now gets 410 Gone. */
+  compactHistory (): void {
+    this.store.compact()
+  }
+
+  /** Sends a BOOKMARK now on every watch that allows them. */
+  bookmark (): void {
+    for (const send of this.watches.values()) send()
+  }
+
   requestsTo (pattern: RegExp): RecordedRequest[] {
     return this.requests.filter((r) => pattern.test(`${r.method} ${r.path}`))
   }
@@ -308,19 +444,27 @@ export class FakeKubernetes {
 
   private handle (req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://fake')
-    const recorded = { method: req.method ?? 'GET', path: url.pathname, query: url.search, contentType: req.headers['content-type'] }
+    const auth = req.headers.authorization ?? ''
+    const recorded: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.search,
+      contentType: req.headers['content-type'],
+      user: auth.startsWith('Bearer ') ? this.users.get(auth.slice(7)) : undefined,
+      at: Date.now()
+    }
     this.requests.push(recorded)
     this.onRequest?.(recorded)
     const { latencyMs, fault } = this.pickFaults(recorded)
     if (latencyMs > 0) {
       const timer = setTimeout(() => {
         this.timers.delete(timer)
-        if (!res.destroyed) this.serve(req, res, url, fault)
+        if (!res.destroyed) this.serve(req, res, url, fault, recorded.user)
       }, latencyMs)
       this.timers.add(timer)
       return
     }
-    this.serve(req, res, url, fault)
+    this.serve(req, res, url, fault, recorded.user)
   }
 
   private pickFaults (r: RecordedRequest): { latencyMs: number, fault: FaultRule | undefined } {
@@ -342,7 +486,7 @@ export class FakeKubernetes {
     return { latencyMs, fault }
   }
 
-  private serve (req: IncomingMessage, res: ServerResponse, url: URL, fault: FaultRule | undefined): void {
+  private serve (req: IncomingMessage, res: ServerResponse, url: URL, fault: FaultRule | undefined, user: string | undefined): void {
     switch (fault?.kind) {
       case 'status': {
         req.resume()
@@ -379,13 +523,14 @@ export class FakeKubernetes {
         this.truncating.add(res)
         break
     }
-    const anonymous = this.anonymous && req.headers.authorization === undefined
-    if (!anonymous && req.headers.authorization !== `Bearer ${this.token}`) {
+    // --anonymous-auth: a request without credentials is system:anonymous when the fake allows it
+    if (user === undefined && this.anonymous && req.headers.authorization === undefined) user = 'system:anonymous'
+    if (user === undefined) {
       req.resume()
       this.sendStatus(res, new HttpError(401, 'Unauthorized', 'Unauthorized'))
       return
     }
-    this.route(req, res, url).catch((err: unknown) => {
+    this.route(req, res, url, user).catch((err: unknown) => {
       if (err instanceof HttpError) this.sendStatus(res, err)
       else if (err instanceof StoreError) this.sendStatus(res, new HttpError(err.code, err.reason, err.message))
       else this.sendStatus(res, new HttpError(500, 'InternalError', (err as Error).message))
@@ -509,7 +654,7 @@ export class FakeKubernetes {
     }
   }
 
-  private async route (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async route (req: IncomingMessage, res: ServerResponse, url: URL, user: string): Promise<void> {
     if (req.method === 'GET') {
       const doc = this.discovery(url.pathname)
       if (doc !== undefined) {
@@ -521,6 +666,7 @@ export class FakeKubernetes {
     const method = req.method ?? 'GET'
     const q = url.searchParams
     const { res: info, namespace, name, sub } = route
+    const manager = managerOf(req, q)
     if (info.namespaced && namespace !== undefined && method !== 'GET' && method !== 'DELETE' && this.store.get('namespaces', undefined, namespace) === undefined) {
       throw new HttpError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })
     }
@@ -535,7 +681,7 @@ export class FakeKubernetes {
       return
     }
     if (info.plural === 'deployments' && name !== undefined && sub[0] === 'scale') {
-      await this.scale(req, res, route, method)
+      await this.scale(req, res, route, method, user)
       return
     }
     if (info.kind === 'Function' && name !== undefined && sub[0] === 'status' && sub.length === 1) {
@@ -556,8 +702,9 @@ export class FakeKubernetes {
         this.authorize('create', route)
         const body = await this.readBody(req) as KubeObject
         this.validate(info, namespace, body)
-        const created = this.store.create(info.table, info.qualified, this.normalise(info, namespace, body))
-        this.sendJson(res, 201, created)
+        const obj = this.normalise(info, namespace, body)
+        obj.metadata.managedFields = recordUpdate(undefined, obj, manager, info.apiVersion)
+        this.sendJson(res, 201, this.store.create(info.table, info.qualified, obj))
         return
       }
       throw new HttpError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`)
@@ -575,16 +722,25 @@ export class FakeKubernetes {
         const body = await this.readBody(req) as KubeObject
         if (body?.metadata?.name !== name) throw new HttpError(400, 'BadRequest', `the name of the object (${String(body?.metadata?.name)}) does not match the name on the URL (${name})`)
         this.validate(info, namespace, body)
-        this.sendJson(res, 200, this.write(info, this.normalise(info, namespace, body)))
+        const next = this.normalise(info, namespace, body)
+        next.metadata.managedFields = recordUpdate(this.store.get(info.table, namespace, name), next, manager, info.apiVersion)
+        this.sendJson(res, 200, this.write(info, next))
         return
       }
       case 'PATCH': {
         this.authorize('patch', route)
         const cur = this.store.get(info.table, namespace, name)
+        if (patchType(req) === APPLY_PATCH) {
+          await this.serverSideApply(req, res, info, namespace as string, name, cur, q)
+          return
+        }
+        if (q.has('force')) throw new HttpError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch')
         if (cur === undefined) throw this.notFound(info, name)
-        const patched = this.applyPatch(req, cur, await this.readBody(req)) as KubeObject
-        this.validate(info, namespace, patched)
-        this.sendJson(res, 200, this.write(info, this.normalise(info, namespace, patched)))
+        const raw = this.applyPatch(req, cur, await this.readBody(req)) as KubeObject
+        this.validate(info, namespace, raw)
+        const patched = this.normalise(info, namespace, raw)
+        patched.metadata.managedFields = recordUpdate(cur, patched, manager, info.apiVersion)
+        this.sendJson(res, 200, this.write(info, patched))
         return
       }
       case 'DELETE': {
@@ -677,8 +833,7 @@ export class FakeKubernetes {
   }
 
   private listObjects (info: ResourceInfo, namespace: string | undefined, reqs: Requirement[]): KubeObject[] {
-    const all = info.table === 'endpointslices' ? this.endpointSlices(namespace) : this.store.list(info.table, namespace)
-    return all.filter((o) => this.selects(reqs, o))
+    return this.store.list(info.table, namespace).filter((o) => this.selects(reqs, o))
   }
 
   private validate (info: ResourceInfo, namespace: string | undefined, body: KubeObject): void {
@@ -719,6 +874,13 @@ export class FakeKubernetes {
       if (typeof body.spec?.taskRef?.name !== 'string' && typeof body.spec?.taskSpec !== 'object') throw invalid('spec: expected exactly one, got neither: spec.taskRef, spec.taskSpec')
       const st = body.spec?.status
       if (st !== undefined && st !== 'TaskRunCancelled') throw invalid(`spec.status: Invalid value: ${String(st)}`)
+    }
+    if (info.kind === 'Lease') {
+      // pkg/apis/coordination/validation: leaseDurationSeconds and leaseTransitions, when set, are > 0 and >= 0
+      const d = body.spec?.leaseDurationSeconds
+      if (d !== undefined && d !== null && (!Number.isInteger(d) || d <= 0)) throw invalid(`spec.leaseDurationSeconds: Invalid value: ${String(d)}: must be greater than 0`)
+      const n = body.spec?.leaseTransitions
+      if (n !== undefined && n !== null && (!Number.isInteger(n) || n < 0)) throw invalid(`spec.leaseTransitions: Invalid value: ${String(n)}: must be greater than or equal to 0`)
     }
     if (info.kind === 'Deployment') {
       const template = body.spec?.template
@@ -761,8 +923,45 @@ export class FakeKubernetes {
     return obj
   }
 
+  /**
+   * PATCH with application/apply-patch+yaml (https://kubernetes.io/docs/reference/using-api/server-side-apply/):
+   * creates the object when absent, needs no resourceVersion (one in the body is a precondition),
+   * requires fieldManager, and resolves ownership in managed-fields.ts; a conflict without
+   * force=true is 409 Conflict with FieldManagerConflict causes. Status is never written.
+   */
+  private async serverSideApply (req: IncomingMessage, res: ServerResponse, info: ResourceInfo, namespace: string, name: string, cur: KubeObject | undefined, q: URLSearchParams): Promise<void> {
+    const manager = q.get('fieldManager')
+    if (manager === null || manager === '') throw new HttpError(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch')
+    const force = q.get('force') === 'true'
+    const config = await this.readBody(req) as KubeObject
+    if (typeof config !== 'object' || config === null || config.apiVersion !== info.apiVersion || config.kind !== info.kind) {
+      throw new HttpError(400, 'BadRequest', `the apply configuration must name apiVersion "${info.apiVersion}" and kind "${info.kind}"`)
+    }
+    if (config.metadata?.name !== name) throw new HttpError(400, 'BadRequest', `the name of the object (${String(config.metadata?.name)}) does not match the name on the URL (${name})`)
+    if (config.metadata.managedFields !== undefined) throw new HttpError(400, 'BadRequest', 'metadata.managedFields must be nil')
+    delete config.status // a main-resource write never sets status
+    // an apply that creates also needs the create verb (the API server authorizes the create it becomes)
+    if (cur === undefined) this.authorize('create', { res: info, namespace, name, sub: [] })
+    let merged: { object: KubeObject, managedFields: unknown }
+    try {
+      const r = apply(cur, config, manager, force, info.apiVersion)
+      merged = { object: r.object as KubeObject, managedFields: r.managedFields }
+    } catch (err) {
+      if (!(err instanceof ApplyConflict)) throw err
+      throw new HttpError(409, 'Conflict', err.message, { name, group: info.group, kind: info.plural, causes: err.causes })
+    }
+    this.validate(info, namespace, merged.object)
+    const obj = this.normalise(info, namespace, merged.object)
+    obj.metadata.managedFields = merged.managedFields as KubeObject['metadata']['managedFields']
+    if (cur === undefined) {
+      this.sendJson(res, 201, this.store.create(info.table, info.qualified, obj))
+      return
+    }
+    this.sendJson(res, 200, this.store.update(info.table, info.qualified, obj))
+  }
+
   private applyPatch (req: IncomingMessage, cur: unknown, patch: unknown): unknown {
-    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim()
+    const type = patchType(req)
     try {
       if (type === 'application/json-patch+json') return jsonPatch(cur, patch)
       if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') return mergePatch(cur, patch)
@@ -775,7 +974,7 @@ export class FakeKubernetes {
 
   // --- deployments/scale ---
 
-  private async scale (req: IncomingMessage, res: ServerResponse, route: Route, method: string): Promise<void> {
+  private async scale (req: IncomingMessage, res: ServerResponse, route: Route, method: string, user: string): Promise<void> {
     const namespace = route.namespace as string
     const name = route.name as string
     const toScale = (d: KubeObject): Record<string, unknown> => ({
@@ -801,34 +1000,57 @@ export class FakeKubernetes {
       throw new HttpError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${String(replicas)}: must be greater than or equal to 0`)
     }
     const rv = method === 'PUT' ? next.metadata?.resourceVersion : undefined
-    const updated = this.store.update(DEPLOYMENTS, route.res.qualified, { ...dep, metadata: { ...dep.metadata, resourceVersion: rv }, spec: { ...dep.spec, replicas } })
+    const scaled: KubeObject = { ...dep, metadata: { ...dep.metadata, resourceVersion: rv }, spec: { ...dep.spec, replicas } }
+    // a write through /scale is an Update of spec.replicas by its manager (server-side-apply docs, "Field management")
+    scaled.metadata.managedFields = recordUpdate(dep, scaled, managerOf(req, new URL(req.url ?? '/', 'http://fake').searchParams), route.res.apiVersion, 'scale')
+    const updated = this.store.update(DEPLOYMENTS, route.res.qualified, scaled)
+    this.scaleWrites.push({ at: Date.now(), user, namespace, name, from: dep.spec?.replicas ?? 1, to: replicas })
     this.sendJson(res, 200, toScale(updated))
   }
 
   // --- watch ---
 
   private watch (req: IncomingMessage, res: ServerResponse, info: ResourceInfo, namespace: string | undefined, reqs: Requirement[], q: URLSearchParams): void {
+    const rv = q.get('resourceVersion')
+    const from = rv === null || rv === '' || rv === '0' ? undefined : Number(rv)
+    if (from !== undefined && !Number.isInteger(from)) throw new HttpError(400, 'BadRequest', `invalid resource version: ${String(rv)}`)
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
     res.flushHeaders() // as the API server: the client learns the watch is open before the first event
     this.streams.add(res)
-    const send = (type: string, object: KubeObject): void => { res.write(JSON.stringify({ type, object }) + '\n') }
-    const rv = q.get('resourceVersion')
-    if (rv === null || rv === '' || rv === '0') {
+    const send = (type: string, object: unknown): void => { res.write(JSON.stringify({ type, object }) + '\n') }
+    const wanted = (ev: StoreEvent): boolean => ev.resource === info.table &&
+      (namespace === undefined || ev.object.metadata.namespace === namespace) && this.selects(reqs, ev.object)
+    if (from === undefined) {
       for (const o of this.listObjects(info, namespace, reqs)) send('ADDED', o)
+    } else {
+      const past = this.store.since(from)
+      if (past === undefined) {
+        // "410 Gone responses": the version is older than the kept history; the client must re-list
+        send('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${from} (${this.store.revisionNumber})`, reason: 'Expired', code: 410 })
+        this.streams.delete(res)
+        res.end()
+        req.resume()
+        return
+      }
+      for (const ev of past) if (wanted(ev)) send(ev.type, ev.object)
     }
-    const onChange = (ev: StoreEvent): void => {
-      if (ev.resource !== info.table) return
-      if (namespace !== undefined && ev.object.metadata.namespace !== namespace) return
-      if (!this.selects(reqs, ev.object)) return
-      send(ev.type, ev.object)
-    }
+    const onChange = (ev: StoreEvent): void => { if (wanted(ev)) send(ev.type, ev.object) }
     this.store.events.on('change', onChange)
+    const bookmarks = q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1'
+    const sendBookmark = (): void => {
+      if (bookmarks) send('BOOKMARK', { kind: info.kind, apiVersion: info.apiVersion, metadata: { resourceVersion: this.store.resourceVersion } })
+    }
+    this.watches.set(res, sendBookmark)
+    const ticker = bookmarks && this.bookmarkIntervalMs > 0 ? setInterval(sendBookmark, this.bookmarkIntervalMs) : undefined
+    ticker?.unref()
     const timeout = Number(q.get('timeoutSeconds') ?? '0')
     const timer = timeout > 0 ? setTimeout(() => { res.end() }, timeout * 1000) : undefined
     timer?.unref()
     res.once('close', () => {
       this.store.events.off('change', onChange)
       if (timer !== undefined) clearTimeout(timer)
+      if (ticker !== undefined) clearInterval(ticker)
+      this.watches.delete(res)
       this.streams.delete(res)
     })
     req.resume()
@@ -883,17 +1105,18 @@ export class FakeKubernetes {
   // --- endpointslices (computed) and the service proxy ---
 
   private readyPods (namespace: string, selector: Record<string, string> | undefined): KubeObject[] {
-    return this.store.list(PODS, namespace).filter((p) => matchesMap(selector, p.metadata.labels) && p.status?.podIP !== undefined)
+    return this.store.peek(PODS, namespace).filter((p) => matchesMap(selector, p.metadata.labels) && p.status?.podIP !== undefined)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
   }
 
-  private endpointSlices (namespace: string | undefined): KubeObject[] {
-    return this.store.list('services', namespace).map((svc) => ({
+  /** The EndpointSlice of a Service from its Pods now (a Pod with an IP is listed; ready as its containers). */
+  private endpointSliceFor (svc: KubeObject): KubeObject {
+    return {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
       metadata: {
         name: `${svc.metadata.name}-fake1`,
         namespace: svc.metadata.namespace,
-        resourceVersion: this.store.resourceVersion,
         labels: { 'kubernetes.io/service-name': svc.metadata.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' }
       },
       addressType: 'IPv4',
@@ -907,7 +1130,51 @@ export class FakeKubernetes {
         }
       }),
       ports: (svc.spec?.ports ?? []).map((p: { name?: string, port: number }) => ({ name: p.name ?? '', port: p.port, protocol: 'TCP' }))
-    }))
+    }
+  }
+
+  /**
+   * The endpointslice controller: a change to a Pod or a Service rewrites the slices of that
+   * namespace's Services whose endpoints changed (only then: an unchanged slice makes no event).
+   */
+  private endpointSliceSync (ev: StoreEvent): void {
+    if (ev.resource !== PODS && ev.resource !== 'services') return
+    const ns = ev.object.metadata.namespace as string
+    // only the Services the change concerns: the changed one, or those selecting the changed Pod
+    // the EndpointSlice controller manages slices only for Services with a selector
+    // (https://kubernetes.io/docs/concepts/services-networking/service/#services-without-selectors)
+    const affected = ev.resource === 'services'
+      ? (ev.object.spec?.selector !== undefined ? [ev.object] : [])
+      : this.store.peek('services', ns).filter((svc) => svc.spec?.selector !== undefined && matchesMap(svc.spec.selector, ev.object.metadata.labels))
+    for (const svc of affected) {
+      const sliceName = `${svc.metadata.name}-fake1`
+      const cur = this.store.get('endpointslices', ns, sliceName)
+      if (ev.resource === 'services' && ev.type === 'DELETED') {
+        if (cur !== undefined) this.store.delete('endpointslices', 'endpointslices.discovery.k8s.io', ns, sliceName)
+        continue
+      }
+      const next = this.endpointSliceFor(svc)
+      if (cur === undefined) this.store.create('endpointslices', 'endpointslices.discovery.k8s.io', next)
+      else if (JSON.stringify(cur.endpoints) !== JSON.stringify(next.endpoints) || JSON.stringify(cur.ports) !== JSON.stringify(next.ports)) {
+        this.store.update('endpointslices', 'endpointslices.discovery.k8s.io', { ...next, metadata: { ...cur.metadata, ...next.metadata, resourceVersion: undefined } })
+      }
+    }
+  }
+
+  /** The kubelet's httpGet probe, sent to the backend of a Service that selects the pod. */
+  private async probeBackend (pod: KubeObject, path: string): Promise<boolean> {
+    const ns = pod.metadata.namespace as string
+    const svc = this.store.list('services', ns).find((s) => matchesMap(s.spec?.selector, pod.metadata.labels))
+    const backend = svc === undefined ? undefined : this.backends.get(`${ns}/${svc.metadata.name}`)
+    if (backend === undefined) return false
+    try {
+      // the kubelet's default probe timeout is 1 s
+      const res = await fetch(new URL(path, backend), { signal: AbortSignal.timeout(1000) })
+      await res.arrayBuffer()
+      return res.status >= 200 && res.status < 400
+    } catch {
+      return false
+    }
   }
 
   private async proxy (req: IncomingMessage, res: ServerResponse, namespace: string, nameAndPort: string, rest: string[], search: string): Promise<void> {
@@ -939,6 +1206,20 @@ export class FakeKubernetes {
       req.pipe(up)
     })
   }
+}
+
+const APPLY_PATCH = 'application/apply-patch+yaml'
+
+function patchType (req: IncomingMessage): string | undefined {
+  return (req.headers['content-type'] ?? '').split(';')[0]?.trim()
+}
+
+/** The manager of a non-apply write: fieldManager, else the user agent's product name (server-side-apply docs, "Field management"). */
+function managerOf (req: IncomingMessage, q: URLSearchParams): string {
+  const named = q.get('fieldManager')
+  if (named !== null && named !== '') return named
+  const agent = (req.headers['user-agent'] ?? '').split('/')[0]?.trim()
+  return agent === undefined || agent === '' ? 'unknown' : agent
 }
 
 export async function startFakeKubernetes (opts: FakeKubernetesOptions = {}): Promise<FakeKubernetes> {

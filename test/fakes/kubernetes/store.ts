@@ -1,7 +1,11 @@
 /*
  * The fake API server's object store: objects by resource, namespace and name, one global
  * resourceVersion counter (as etcd's revision), optimistic concurrency on writes, and change
- * events for ?watch=true streams and the controller.
+ * events for ?watch=true streams and the controller, and a bounded history of those events so a
+ * watch can resume from a resourceVersion ("API Concepts", efficient detection of changes:
+ * https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes).
+ * The API server keeps a limited window of history (etcd compaction, the watch cache); a version
+ * older than that window is answered with 410 Gone, which compact() lets tests provoke.
  */
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
@@ -33,7 +37,12 @@ export interface StoreEvent {
   resource: string
   type: WatchEventType
   object: KubeObject
+  /** the revision this change made (its object's resourceVersion) */
+  revision: number
 }
+
+/** events kept for watches that resume from a resourceVersion (the API server keeps ~5 minutes) */
+export const DEFAULT_HISTORY = 10_000
 
 /** The reason and code of a store failure, turned into a Status body by the server. */
 export class StoreError extends Error {
@@ -55,9 +64,34 @@ export class ObjectStore {
   readonly events = new EventEmitter()
   private revision = 1
   private readonly objects = new Map<string, Map<string, KubeObject>>()
+  private readonly history: StoreEvent[] = []
+  private readonly maxHistory: number
+  /** revisions at or below this are compacted away: a watch from them is 410 Gone */
+  private compactedTo = 0
 
-  constructor () {
+  constructor (maxHistory = DEFAULT_HISTORY) {
     this.events.setMaxListeners(0)
+    this.maxHistory = maxHistory
+  }
+
+  /** The current revision as a number. */
+  get revisionNumber (): number {
+    return this.revision
+  }
+
+  /**
+   * The changes after `from`, oldest first, or undefined when `from` is older than the kept
+   * history (the caller answers 410 Gone, as the API server does for a compacted version).
+   */
+  since (from: number): StoreEvent[] | undefined {
+    if (from < this.compactedTo) return undefined
+    return this.history.filter((e) => e.revision > from)
+  }
+
+  /** Test hook: forget all history up to now, as etcd compaction does. */
+  compact (): void {
+    this.history.length = 0
+    this.compactedTo = this.revision
   }
 
   get resourceVersion (): string {
@@ -78,12 +112,25 @@ export class ObjectStore {
   }
 
   private emit (resource: string, type: WatchEventType, object: KubeObject): void {
-    this.events.emit('change', { resource, type, object: structuredClone(object) } satisfies StoreEvent)
+    const event: StoreEvent = { resource, type, object: structuredClone(object), revision: this.revision }
+    this.history.push(event)
+    if (this.history.length > this.maxHistory) {
+      const dropped = this.history.splice(0, this.history.length - this.maxHistory)
+      this.compactedTo = Math.max(this.compactedTo, (dropped.at(-1) as StoreEvent).revision)
+    }
+    this.events.emit('change', event)
   }
 
   get (resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
     const o = this.table(resource).get(this.key(namespace, name))
     return o === undefined ? undefined : structuredClone(o)
+  }
+
+  /** The stored objects themselves, unsorted and not copied: for the fake's own controllers, which must not change them. */
+  peek (resource: string, namespace?: string): KubeObject[] {
+    const out: KubeObject[] = []
+    for (const o of this.table(resource).values()) if (namespace === undefined || o.metadata.namespace === namespace) out.push(o)
+    return out
   }
 
   list (resource: string, namespace?: string): KubeObject[] {
@@ -151,7 +198,8 @@ export class ObjectStore {
   deleteNamespaceContents (namespace: string): void {
     for (const [resource, t] of this.objects) {
       for (const o of [...t.values()]) {
-        if (o.metadata.namespace === namespace) this.delete(resource, resource, namespace, o.metadata.name)
+        // a controller reacting to an earlier delete may have removed it already
+        if (o.metadata.namespace === namespace && t.has(this.key(namespace, o.metadata.name))) this.delete(resource, resource, namespace, o.metadata.name)
       }
     }
   }

@@ -12,7 +12,7 @@ t.test('invoke through the API server service proxy', async (t) => {
   const { url, fake } = await kubeApp(t, { driver: { invoke: 'proxy' } })
   await functionServer(t, fake, NS, 'echo')
   await api(url, 'POST', '/system/functions', figlet('echo'))
-  await eventually(async () => { check((await api(url, 'GET', '/system/function/echo')).json().availableReplicas === 1, 'ready') }, { timeoutMs: 3000 })
+  await eventually(async () => { check((await api(url, 'GET', '/system/function/echo')).json().availableReplicas === 1, 'ready') })
   fake.requests.length = 0
   const r = await api(url, 'POST', '/function/echo/sub/path?x=1&y=2', 'payload', { 'x-test': 'kept', authorization: 'Basic dXNlcjpwYXNz' })
   t.equal(r.status, 200, r.text)
@@ -34,25 +34,33 @@ t.test('invoke through the API server service proxy', async (t) => {
   t.equal(p.status, 503, 'not ready → 503')
   t.match(p.text, /No endpoints available for: pending/)
   fake.holdPods(NS, 'pending', false)
-  await eventually(async () => { check((await api(url, 'POST', '/function/pending', 'x')).status === 200, 'served once ready') }, { timeoutMs: 3000 })
+  await eventually(async () => { check((await api(url, 'POST', '/function/pending', 'x')).status === 200, 'served once ready') })
   t.pass('served once ready')
 })
 
 t.test('in-cluster upstreams', async (t) => {
   const svc = await startKube({ driver: { invoke: 'service', clusterDomain: 'example.internal' } })
   t.teardown(svc.cleanup)
+  // its pods kept Pending until the not-ready answer is checked (a slow machine would let the
+  // fake's controller make them ready first)
+  svc.fake.holdPods(NS, 'fn', true)
   await svc.driver.deploy({ ...figlet('fn'), namespace: NS } as never)
   await t.rejects(svc.driver.upstream(NS, 'fn'), { code: 'UNAVAILABLE' }, 'not ready yet')
-  await eventually(async () => { check((await svc.driver.status(NS, 'fn')).availableReplicas === 1, 'ready') }, { timeoutMs: 3000 })
+  svc.fake.holdPods(NS, 'fn', false)
+  await eventually(async () => { check((await svc.driver.status(NS, 'fn')).availableReplicas === 1, 'ready') })
   const up = await svc.driver.upstream(NS, 'fn')
   t.equal(up.kind === 'http' ? up.url.href : '', `http://fn.${NS}.svc.example.internal:8080/`, 'Service DNS name')
 
   const eps = await startKube({ driver: { invoke: 'endpoints' } })
   t.teardown(eps.cleanup)
+  // its pods kept Pending until the not-ready answer is checked (a slow machine would let the
+  // fake's controller make them ready first)
+  eps.fake.holdPods(NS, 'fn', true)
   await eps.driver.deploy({ ...figlet('fn'), namespace: NS } as never)
   await t.rejects(eps.driver.upstream(NS, 'fn'), { code: 'UNAVAILABLE' }, 'no ready endpoint yet')
+  eps.fake.holdPods(NS, 'fn', false)
   await eps.driver.scale(NS, 'fn', 2)
-  await eventually(async () => { check((await eps.driver.status(NS, 'fn')).availableReplicas === 2, 'ready') }, { timeoutMs: 3000 })
+  await eventually(async () => { check((await eps.driver.status(NS, 'fn')).availableReplicas === 2, 'ready') })
   const ips = new Set(eps.fake.pods(NS, 'fn').map((p) => `http://${String(p.status.podIP)}:8080/`))
   const picked: string[] = []
   for (let i = 0; i < 4; i++) {

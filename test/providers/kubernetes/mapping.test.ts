@@ -79,6 +79,36 @@ t.test('probe options: exec and none', async (t) => {
   t.equal(c2.imagePullPolicy, 'IfNotPresent')
 })
 
+t.test('probe timing: fast-wake readiness by default, faas-netes option names, OpenFaaS annotations', async (t) => {
+  const { url, fake } = await kubeApp(t, { driver: { livenessProbe: { periodSeconds: 10 } } })
+  const probes = (name: string): { readinessProbe: any, livenessProbe: any } => fake.store.get('apps/deployments', NS, name)?.spec.template.spec.containers[0]
+  t.equal((await api(url, 'POST', '/system/functions', figlet('d'))).status, 202)
+  t.same(probes('d').readinessProbe, { httpGet: { path: '/_/health', port: 8080, scheme: 'HTTP' }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 3 }, 'readiness: no initial delay, every second')
+  t.same(probes('d').livenessProbe, { httpGet: { path: '/_/health', port: 8080, scheme: 'HTTP' }, initialDelaySeconds: 2, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 }, 'liveness: livenessProbe.periodSeconds applied')
+
+  t.equal((await api(url, 'POST', '/system/functions', figlet('a', {
+    annotations: {
+      'com.openfaas.ready.http.path': '/ready',
+      'com.openfaas.ready.http.initialDelay': '5s',
+      'com.openfaas.ready.http.periodSeconds': '3',
+      'com.openfaas.health.http.path': '/healthz',
+      'com.openfaas.health.http.initialDelay': '30'
+    }
+  }))).status, 202)
+  t.match(probes('a').readinessProbe, { httpGet: { path: '/ready' }, initialDelaySeconds: 5, periodSeconds: 3 }, 'com.openfaas.ready.http.* → readiness probe')
+  t.match(probes('a').livenessProbe, { httpGet: { path: '/healthz' }, initialDelaySeconds: 30, periodSeconds: 10 }, 'com.openfaas.health.http.* → liveness probe')
+  t.equal((await api(url, 'GET', '/system/function/a')).json().annotations['com.openfaas.ready.http.path'], '/ready', 'the annotations read back unchanged')
+
+  const bad = await api(url, 'POST', '/system/functions', figlet('b', { annotations: { 'com.openfaas.ready.http.periodSeconds': 'often' } }))
+  t.equal(bad.status, 400, bad.text)
+  t.match(bad.text, /com\.openfaas\.ready\.http\.periodSeconds/)
+  t.equal(fake.store.get('apps/deployments', NS, 'b'), undefined, 'nothing deployed')
+
+  // an update changes the probes in place
+  t.equal((await api(url, 'PUT', '/system/functions', figlet('d', { annotations: { 'com.openfaas.ready.http.path': '/_/ready' } }))).status, 202)
+  t.equal(probes('d').readinessProbe.httpGet.path, '/_/ready')
+})
+
 t.test('bad quantities and constraints are 400 and nothing is created', async (t) => {
   const { url, fake } = await kubeApp(t)
   for (const [field, value] of [['limits', { memory: '12XB' }], ['requests', { cpu: 'lots' }], ['limits', { cpu: '1..5' }]] as const) {

@@ -113,7 +113,7 @@ export async function deployReady (base: string, body: Record<string, unknown>):
   const r = await api(base, 'POST', '/system/functions', body)
   if (r.status !== 202) throw new Error(`deploy: ${r.status} ${r.text}`)
   const ns = typeof body.namespace === 'string' ? `?namespace=${body.namespace}` : ''
-  const deadline = Date.now() + 5000
+  const deadline = Date.now() + 30_000 // generous: a met condition returns at once
   for (;;) {
     const s = await api(base, 'GET', `/system/function/${body.service as string}${ns}`)
     if (s.status === 200 && (s.json() as { availableReplicas?: number }).availableReplicas !== undefined &&

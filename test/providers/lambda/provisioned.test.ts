@@ -23,7 +23,7 @@ async function status (url: string, name: string): Promise<Status> {
 
 /** polls status until `ok` (bounded) */
 async function until (url: string, name: string, ok: (s: Status) => boolean): Promise<Status> {
-  const deadline = Date.now() + 5000
+  const deadline = Date.now() + 30_000 // generous: a met condition returns at once
   for (;;) {
     const s = await status(url, name)
     if (ok(s)) return s
@@ -49,15 +49,19 @@ t.test('the option is validated with messages that name it', async (t) => {
 })
 
 t.test('deploy, invoke, scale, update and scale to zero with provisioned concurrency', async (t) => {
-  const { url, fake } = await lambdaApp(t, { driverOptions: PC, fake: { provisionMs: 400 } })
+  // provisioning stays IN_PROGRESS until the test says it is done (not for a time a slow machine
+  // could let pass before the IN_PROGRESS reads)
+  const { url, fake } = await lambdaApp(t, { driverOptions: PC, fake: { provisionMs: 600_000 } })
   const deployed = await api(url, 'POST', '/system/functions', { service: 'pc', image: image('echo') })
   t.equal(deployed.status, 202, deployed.text)
   const fn = fake.state.functions.get('aws_pc')
   if (fn === undefined) throw new Error('not created')
+  const provisioningDone = (): void => { for (const p of fn.provisioned.values()) p.readyAt = 0 }
   t.same(fn.versions.map((v) => v.version), ['1'], 'a version is published')
   t.equal(fn.aliases.get('live')?.version, '1', 'the alias points at it')
   t.equal(fn.provisioned.get('live')?.requested, 2, '1 replica × perReplica 2')
   t.match(await status(url, 'pc'), { replicas: 1, availableReplicas: 0 }, 'IN_PROGRESS: nothing provisioned yet')
+  provisioningDone()
   await until(url, 'pc', (s) => s.availableReplicas === 1)
 
   const inv = await api(url, 'POST', '/function/pc', 'hi')
@@ -68,6 +72,7 @@ t.test('deploy, invoke, scale, update and scale to zero with provisioned concurr
   t.equal(fn.provisioned.get('live')?.requested, 6, '3 replicas × 2')
   const growing = await status(url, 'pc')
   t.same([growing.replicas, growing.availableReplicas], [3, 1], 'IN_PROGRESS: the environments already there count')
+  provisioningDone()
   await until(url, 'pc', (s) => s.availableReplicas === 3)
 
   const updated = await api(url, 'PUT', '/system/functions', { service: 'pc', image: image('echo', '2'), envVars: { v: '2' } })
@@ -89,6 +94,7 @@ t.test('deploy, invoke, scale, update and scale to zero with provisioned concurr
   t.equal((await api(url, 'POST', '/system/scale-function/pc', { serviceName: 'pc', replicas: 1 })).status, 202)
   t.equal(fn.reserved, undefined, 'the reservation is lifted')
   t.equal(fn.provisioned.get('live')?.requested, 2)
+  provisioningDone()
   await until(url, 'pc', (s) => s.availableReplicas === 1)
   const listed = (await api(url, 'GET', '/system/functions')).json() as Array<{ name: string, availableReplicas: number }>
   t.match(listed, [{ name: 'pc', availableReplicas: 1 }], 'list reads the provisioned state too')
