@@ -234,3 +234,18 @@ t.test('a status that cannot be written is logged; the function is reconciled al
   await s.reconciler.pass()
   t.match(await s.condition('openfaas-fn', 'echo', 'Ready'), { status: 'True' }, 'written once allowed')
 })
+
+t.test('a replica that does not lead neither deploys nor writes to the resources', async (t) => {
+  let leader = false
+  const s = await setup(t, { reconciler: { isLeader: () => leader } })
+  await s.apply('openfaas-fn', 'echo', ECHO)
+  await s.reconciler.pass()
+  t.equal(await s.fn('echo'), undefined)
+  const cr = await s.get('openfaas-fn', 'echo')
+  t.equal(cr?.metadata?.finalizers, undefined, 'no finalizer')
+  t.equal(cr?.status, undefined, 'no status')
+  leader = true
+  await s.reconciler.pass()
+  t.ok(await s.fn('echo'), 'the leader does')
+  t.same((await s.get('openfaas-fn', 'echo'))?.metadata?.finalizers, [FUNCTION_FINALIZER])
+})
