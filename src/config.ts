@@ -106,10 +106,25 @@ export interface StackFileConfig {
   id: string
 }
 
+/** OpenFaaS Function custom resources (openfaas.com/v1) watched in Kubernetes namespaces */
+export interface FunctionResourcesConfig {
+  /** Kubernetes namespaces whose Function resources are reconciled */
+  namespaces: string[]
+  /** Kubernetes namespace → faas-bridge namespace (default: the same name) */
+  map: Record<string, string>
+  /** how to reach the cluster: true/false/'auto' (default) */
+  inCluster: boolean | 'auto'
+  /** absolute path of a kubeconfig */
+  kubeconfig?: string
+  context?: string
+}
+
 /** declared functions (src/reconcile/): off when absent */
 export interface DeclarativeConfig {
   resyncMs: number
+  /** may be empty when functionResources is set */
   stackFiles: StackFileConfig[]
+  functionResources?: FunctionResourcesConfig
 }
 
 export class ConfigError extends Error {
@@ -174,12 +189,16 @@ function parseConfigFile (file: string, text: string, configDir: string): { back
  *   resync: 30s                       how often every source is re-read and the backends compared
  *   stackFiles:                       stack.yml files or directories (paths relative to the config file)
  *     - { path: ./functions, prune: false, id: stack:functions }
+ *   functionResources:                OpenFaaS Function custom resources (openfaas.com/v1)
+ *     namespaces: [openfaas-fn]       the Kubernetes namespaces watched
+ *     map: { team-a: aws }            Kubernetes namespace → faas-bridge namespace (default: the same)
+ *     inCluster: auto                 or kubeconfig: ./kubeconfig (relative to the config file), context
  */
 function declarativeFromFile (file: string, raw: unknown, configDir: string): DeclarativeConfig {
   const where = `${file}: declarative`
-  if (!isRecord(raw)) throw new ConfigError(`${where}: expected a mapping with stackFiles (and resync)`)
+  if (!isRecord(raw)) throw new ConfigError(`${where}: expected a mapping with stackFiles and/or functionResources (and resync)`)
   for (const key of Object.keys(raw)) {
-    if (key !== 'resync' && key !== 'stackFiles') throw new ConfigError(`${where}: unknown key "${key}" (expected resync, stackFiles)`)
+    if (key !== 'resync' && key !== 'stackFiles' && key !== 'functionResources') throw new ConfigError(`${where}: unknown key "${key}" (expected resync, stackFiles, functionResources)`)
   }
   let resyncMs = DEFAULT_RESYNC_MS
   if (raw.resync !== undefined) {
@@ -187,9 +206,11 @@ function declarativeFromFile (file: string, raw: unknown, configDir: string): De
     resyncMs = parseDuration(`${where}.resync`, String(raw.resync))
     if (resyncMs < 100) throw new ConfigError(`${where}.resync: must be at least 100ms`)
   }
-  if (!Array.isArray(raw.stackFiles) || raw.stackFiles.length === 0) throw new ConfigError(`${where}.stackFiles: expected a non-empty list of { path, prune }`)
+  const functionResources = raw.functionResources !== undefined ? functionResourcesFrom(`${where}.functionResources`, raw.functionResources, configDir) : undefined
+  const listed = raw.stackFiles ?? (functionResources !== undefined ? [] : undefined)
+  if (!Array.isArray(listed) || (listed.length === 0 && functionResources === undefined)) throw new ConfigError(`${where}.stackFiles: expected a non-empty list of { path, prune }`)
   const ids = new Set<string>()
-  const stackFiles = raw.stackFiles.map((entry: unknown, i: number): StackFileConfig => {
+  const stackFiles = listed.map((entry: unknown, i: number): StackFileConfig => {
     const at = `${where}.stackFiles[${i}]`
     if (!isRecord(entry)) throw new ConfigError(`${at}: expected a mapping with path (and prune, id)`)
     for (const key of Object.keys(entry)) {
@@ -206,7 +227,42 @@ function declarativeFromFile (file: string, raw: unknown, configDir: string): De
     ids.add(id)
     return { path: p, prune: entry.prune === true, id }
   })
-  return { resyncMs, stackFiles }
+  return { resyncMs, stackFiles, ...(functionResources !== undefined ? { functionResources } : {}) }
+}
+
+function functionResourcesFrom (where: string, raw: unknown, configDir: string): FunctionResourcesConfig {
+  if (!isRecord(raw)) throw new ConfigError(`${where}: expected a mapping with namespaces (and map, inCluster, kubeconfig, context)`)
+  const keys = ['namespaces', 'map', 'inCluster', 'kubeconfig', 'context']
+  for (const key of Object.keys(raw)) {
+    if (!keys.includes(key)) throw new ConfigError(`${where}: unknown key "${key}" (expected ${keys.join(', ')})`)
+  }
+  const namespaces = raw.namespaces
+  if (!Array.isArray(namespaces) || namespaces.length === 0 || !namespaces.every((n) => typeof n === 'string')) {
+    throw new ConfigError(`${where}.namespaces: expected a non-empty list of Kubernetes namespace names`)
+  }
+  for (const ns of namespaces as string[]) {
+    const problem = dns1123Problem(ns)
+    if (problem !== undefined) throw new ConfigError(`${where}.namespaces: "${ns}" ${problem}`)
+  }
+  const map = raw.map ?? {}
+  if (!isRecord(map)) throw new ConfigError(`${where}.map: expected a mapping of Kubernetes namespace → faas-bridge namespace`)
+  for (const [k, v] of Object.entries(map)) {
+    if (!(namespaces as string[]).includes(k)) throw new ConfigError(`${where}.map.${k}: not one of the watched namespaces (${(namespaces as string[]).join(', ')})`)
+    if (typeof v !== 'string' || dns1123Problem(v) !== undefined) throw new ConfigError(`${where}.map.${k}: expected a faas-bridge namespace name, got ${JSON.stringify(v)}`)
+  }
+  const inCluster = raw.inCluster ?? 'auto'
+  if (inCluster !== true && inCluster !== false && inCluster !== 'auto') throw new ConfigError(`${where}.inCluster: expected true, false or auto`)
+  for (const key of ['kubeconfig', 'context']) {
+    if (raw[key] !== undefined && (typeof raw[key] !== 'string' || raw[key] === '')) throw new ConfigError(`${where}.${key}: expected a non-empty string`)
+  }
+  if (inCluster === true && raw.kubeconfig !== undefined) throw new ConfigError(`${where}: inCluster: true and kubeconfig exclude each other`)
+  return {
+    namespaces: namespaces as string[],
+    map: map as Record<string, string>,
+    inCluster,
+    ...(raw.kubeconfig !== undefined ? { kubeconfig: path.resolve(configDir, raw.kubeconfig as string) } : {}),
+    ...(raw.context !== undefined ? { context: raw.context as string } : {})
+  }
 }
 
 function backendsFromFile (file: string, doc: Record<string, unknown>): BackendConfig[] {

@@ -228,7 +228,12 @@ async function main (argv: string[]): Promise<void> {
   const reconciler = config.declarative !== undefined
     ? new Reconciler({
       backends,
-      sources: config.declarative.stackFiles.map((f) => stackSource({ path: f.path, id: f.id, prune: f.prune, defaultNamespace: config.defaultNamespace })),
+      sources: [
+        ...config.declarative.stackFiles.map((f) => stackSource({ path: f.path, id: f.id, prune: f.prune, defaultNamespace: config.defaultNamespace })),
+        ...(config.declarative.functionResources !== undefined
+          ? [(await import('../providers/kubernetes/common/function-resources.ts')).functionResourceSourceFor(config.declarative.functionResources, logger.child({ component: 'reconcile' }))]
+          : [])
+      ],
       resyncMs: config.declarative.resyncMs,
       logger: logger.child({ component: 'reconcile' }),
       // with several replicas only the leader reconciles; a follower's passes do nothing
@@ -264,7 +269,10 @@ async function main (argv: string[]): Promise<void> {
   await app.listen({ port: config.port, host: config.host })
   if (reconciler !== undefined) {
     reconciler.start()
-    logger.info({ sources: config.declarative?.stackFiles.map((f) => ({ id: f.id, path: f.path, prune: f.prune })) }, 'declarative functions: reconciling')
+    logger.info({
+      sources: config.declarative?.stackFiles.map((f) => ({ id: f.id, path: f.path, prune: f.prune })),
+      ...(config.declarative?.functionResources !== undefined ? { functionResources: { namespaces: config.declarative.functionResources.namespaces, map: config.declarative.functionResources.map } } : {})
+    }, 'declarative functions: reconciling')
   }
   logger.info({
     port: config.port,

@@ -93,3 +93,30 @@ t.test('declarative: stack files in the config file, or stack_file alone; mistak
   t.throws(() => loadConfig({ config_file: '/etc/fb/resync.yaml' }, read), /resync\.yaml: declarative\.resync: "soon" is not a duration/)
   t.throws(() => loadConfig({ config_file: '/etc/fb/ok.yaml', stack_file: 'x.yml' }, read), /stack_file: set it or the config file's declarative\.stackFiles, not both/)
 })
+
+t.test('declarative.functionResources: namespaces, map, connection; mistakes name the key', async (t) => {
+  const base = 'backends:\n  local: { driver: local, namespaces: [openfaas-fn, staging-fn] }\ndeclarative:\n'
+  const files: Record<string, string> = {
+    '/etc/fb/crs.yaml': base + '  functionResources:\n    namespaces: [openfaas-fn, team-a]\n    map: { team-a: staging-fn }\n    kubeconfig: ./kube.yaml\n    context: prod\n',
+    '/etc/fb/nons.yaml': base + '  functionResources: { map: {} }\n',
+    '/etc/fb/badmap.yaml': base + '  functionResources: { namespaces: [a], map: { b: c } }\n',
+    '/etc/fb/badval.yaml': base + '  functionResources: { namespaces: [a], map: { a: Not_A_Name } }\n',
+    '/etc/fb/both.yaml': base + '  functionResources: { namespaces: [a], inCluster: true, kubeconfig: k }\n',
+    '/etc/fb/key.yaml': base + '  functionResources: { namespaces: [a], namespace: b }\n'
+  }
+  const read = (f: string): string => {
+    const text = files[f]
+    if (text === undefined) throw Object.assign(new Error('no'), { code: 'ENOENT' })
+    return text
+  }
+  t.same(loadConfig({ config_file: '/etc/fb/crs.yaml' }, read).declarative, {
+    resyncMs: 30_000,
+    stackFiles: [],
+    functionResources: { namespaces: ['openfaas-fn', 'team-a'], map: { 'team-a': 'staging-fn' }, inCluster: 'auto', kubeconfig: '/etc/fb/kube.yaml', context: 'prod' }
+  }, 'no stack files needed; the kubeconfig is relative to the config file')
+  t.throws(() => loadConfig({ config_file: '/etc/fb/nons.yaml' }, read), /nons\.yaml: declarative\.functionResources\.namespaces: expected a non-empty list/)
+  t.throws(() => loadConfig({ config_file: '/etc/fb/badmap.yaml' }, read), /badmap\.yaml: declarative\.functionResources\.map\.b: not one of the watched namespaces \(a\)/)
+  t.throws(() => loadConfig({ config_file: '/etc/fb/badval.yaml' }, read), /badval\.yaml: declarative\.functionResources\.map\.a: expected a faas-bridge namespace name/)
+  t.throws(() => loadConfig({ config_file: '/etc/fb/both.yaml' }, read), /both\.yaml: declarative\.functionResources: inCluster: true and kubeconfig exclude each other/)
+  t.throws(() => loadConfig({ config_file: '/etc/fb/key.yaml' }, read), /key\.yaml: declarative\.functionResources: unknown key "namespace"/)
+})

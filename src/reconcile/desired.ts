@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import { withoutFunctionLabel } from '../core/function-label.ts'
 import type { FunctionDeployment, FunctionResources, FunctionStatus } from '../core/types.ts'
+import type { SourceReport } from './reconciler.ts'
 
 /** which source manages the function (shown by /system/functions and faas-cli describe) */
 export const SOURCE_ANNOTATION = 'reconcile.faas-bridge.dev/source'
@@ -19,6 +20,12 @@ export interface DesiredFunction {
   spec: FunctionDeployment
   /** where it was declared, for messages: "stack.yml: functions.echo" */
   where: string
+  /**
+   * the source asks for the function's removal (a deleted Function resource whose finalizer is
+   * still on): the explicit removal, independent of prune; a function not carrying the source's
+   * marker is still left alone
+   */
+  remove?: boolean
 }
 
 /** An entry the source could not turn into a function; it is reported and skipped, the others go on. */
@@ -47,6 +54,8 @@ export interface DeclarativeSource {
   read: () => Promise<DesiredState>
   /** calls back when the source may have changed; returns a stop function */
   watch?: (onChange: () => void) => () => void
+  /** called with what became of each entry after every pass over this source (to write status back) */
+  onReport?: (report: SourceReport) => Promise<void>
 }
 
 function canonical (value: unknown): unknown {

@@ -30,6 +30,10 @@ export interface FunctionReport {
   state: FunctionState
   /** why, for failed / conflict / orphaned, and the drifted fields for updated */
   message?: string
+  /** the declaring entry (DesiredFunction.where); absent for orphans */
+  where?: string
+  /** available replicas the backend reported, when the function was found in sync */
+  replicas?: number
 }
 
 export interface SourceReport {
@@ -168,7 +172,9 @@ export class Reconciler {
     if (this.opts.isLeader !== undefined && !this.opts.isLeader()) return
     for (const source of this.opts.sources) {
       try {
-        this.reports.set(source.id, await this.reconcile(source))
+        const report = await this.reconcile(source)
+        this.reports.set(source.id, report)
+        await source.onReport?.(report)
       } catch (err) {
         if (err instanceof Stopped) return
         // a source that cannot be handled at all is reported; the other sources go on
@@ -224,9 +230,13 @@ export class Reconciler {
       for (const key of owned) if (key.startsWith(`${ns}/`) && !current.has(key.slice(ns.length + 1))) owned.delete(key)
       const wanted = byNamespace.get(ns) ?? []
       for (const fn of wanted) {
+        if (fn.remove === true) {
+          functions.push(await this.removeDeclared(source, fn, current.get(fn.spec.service), owned))
+          continue
+        }
         const r = await this.converge(source, fn, current.get(fn.spec.service), owned.has(`${ns}/${fn.spec.service}`))
         if (r.state === 'created') owned.add(`${ns}/${fn.spec.service}`)
-        functions.push(r)
+        functions.push({ ...r, where: fn.where })
       }
 
       const ours = existing.filter((f) => owned.has(`${ns}/${f.name}`))
@@ -251,6 +261,21 @@ export class Reconciler {
     return { source: source.id, functions, problems, lastPass: this.now() }
   }
 
+  /** A removal the source asks for: only a function carrying its marker (or deployed by it in this process) goes. */
+  private async removeDeclared (source: DeclarativeSource, fn: DesiredFunction, cur: FunctionStatus | undefined, owned: Set<string>): Promise<FunctionReport> {
+    const ns = fn.namespace
+    const name = fn.spec.service
+    if (cur === undefined) return { namespace: ns, name, state: 'removed', where: fn.where, message: 'already gone' }
+    const owner = managedBy(cur)
+    if (owner !== source.id && !(owned.has(`${ns}/${name}`) && owner === undefined)) {
+      return { namespace: ns, name, state: 'conflict', where: fn.where, message: `function "${name}" in namespace "${ns}" was not deployed by ${source.id}: left in place` }
+    }
+    const { backend } = this.opts.backends.resolve(ns)
+    const r = await this.act(source, 'remove', ns, name, async () => { await backend.driver.remove(ns, name) }, 'removed', 'removal declared')
+    if (r.state === 'removed') owned.delete(`${ns}/${name}`)
+    return { ...r, where: fn.where }
+  }
+
   private async converge (source: DeclarativeSource, fn: DesiredFunction, cur: FunctionStatus | undefined, owned: boolean): Promise<FunctionReport> {
     const ns = fn.namespace
     const name = fn.spec.service
@@ -268,7 +293,7 @@ export class Reconciler {
     const fields = drift(fn, cur)
     if (fields.length === 0) {
       this.failures.delete(`${source.id}|${ns}/${name}`)
-      return { namespace: ns, name, state: 'in-sync' }
+      return { namespace: ns, name, state: 'in-sync', replicas: cur.availableReplicas }
     }
     return await this.act(source, 'update', ns, name, async () => { await backend.driver.update(managedSpec(source.id, fn)) }, 'updated', `drifted: ${fields.join(', ')}`)
   }

@@ -36,32 +36,33 @@ export interface StackFileContext {
   readFile: (file: string) => Promise<string>
 }
 
-class EntryError extends Error {}
+/** a bad entry: its message names the key (shared with the Function resource source) */
+export class EntryError extends Error {}
 
-function isRecord (v: unknown): v is Record<string, unknown> {
+export function isRecord (v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 /** YAML scalars become strings, as faas-cli's map[string]string does (numbers, booleans) */
-function scalar (where: string, v: unknown): string {
+export function scalar (where: string, v: unknown): string {
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'boolean') return String(v)
   throw new EntryError(`${where}: expected a string, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}`)
 }
 
-function stringMap (where: string, v: unknown): Record<string, string> | undefined {
+export function stringMap (where: string, v: unknown): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined
   if (!isRecord(v)) throw new EntryError(`${where}: expected a mapping of names to strings`)
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scalar(`${where}.${k}`, x)]))
 }
 
-function stringList (where: string, v: unknown): string[] | undefined {
+export function stringList (where: string, v: unknown): string[] | undefined {
   if (v === undefined || v === null) return undefined
   if (!Array.isArray(v)) throw new EntryError(`${where}: expected a list of strings`)
   return v.map((x, i) => scalar(`${where}[${i}]`, x))
 }
 
-function resources (where: string, v: unknown): FunctionResources | undefined {
+export function resources (where: string, v: unknown): FunctionResources | undefined {
   if (v === undefined || v === null) return undefined
   if (!isRecord(v)) throw new EntryError(`${where}: expected a mapping with memory and/or cpu`)
   const out: FunctionResources = {}
@@ -94,35 +95,65 @@ async function entry (name: string, raw: unknown, where: string, file: string, c
   for (const key of Object.keys(raw)) {
     if (!DEPLOY_KEYS.has(key) && !BUILD_KEYS.has(key)) throw new EntryError(`${where}.${key}: unknown key`)
   }
-  if (raw.image === undefined || raw.image === null || raw.image === '') throw new EntryError(`${where}.image: required`)
   // environment_file entries first, then environment (faas-cli: the files override in order, inline wins)
   const fromFiles = await environmentFiles(`${where}.environment_file`, raw.environment_file, file, ctx)
   const env = { ...fromFiles, ...stringMap(`${where}.environment`, raw.environment) }
-  const ro = raw.readonly_root_filesystem
-  if (ro !== undefined && ro !== null && typeof ro !== 'boolean') throw new EntryError(`${where}.readonly_root_filesystem: expected true or false`)
   const namespace = raw.namespace === undefined || raw.namespace === null || raw.namespace === '' ? ctx.defaultNamespace : scalar(`${where}.namespace`, raw.namespace)
-  const spec: FunctionDeployment = {
-    service: name,
-    image: scalar(`${where}.image`, raw.image),
-    ...(raw.fprocess !== undefined && raw.fprocess !== null ? { envProcess: scalar(`${where}.fprocess`, raw.fprocess) } : {}),
-    ...(Object.keys(env).length > 0 ? { envVars: env } : {})
+  return {
+    namespace,
+    spec: declaredSpec(where, {
+      name, image: raw.image, fprocess: raw.fprocess, envVars: env, secrets: raw.secrets, constraints: raw.constraints, labels: raw.labels,
+      annotations: raw.annotations, limits: raw.limits, requests: raw.requests, readOnlyRootFilesystem: raw.readonly_root_filesystem
+    }, { fprocess: 'fprocess', readOnlyRootFilesystem: 'readonly_root_filesystem' }),
+    where
   }
-  const secrets = stringList(`${where}.secrets`, raw.secrets)
+}
+
+/** The deploy-time fields of a declaration, as parsed YAML/JSON, under their schema-neutral names. */
+export interface DeclaredFields {
+  name: string
+  image: unknown
+  fprocess: unknown
+  envVars: Record<string, string>
+  secrets: unknown
+  constraints: unknown
+  labels: unknown
+  annotations: unknown
+  limits: unknown
+  requests: unknown
+  readOnlyRootFilesystem: unknown
+}
+
+/**
+ * The FunctionDeployment the fields declare, checked as the API checks a deploy body; `keys` gives
+ * the schema's own names of the fields whose name differs (for messages). Throws EntryError.
+ */
+export function declaredSpec (where: string, f: DeclaredFields, keys: { fprocess: string, readOnlyRootFilesystem: string }): FunctionDeployment {
+  if (f.image === undefined || f.image === null || f.image === '') throw new EntryError(`${where}.image: required`)
+  const ro = f.readOnlyRootFilesystem
+  if (ro !== undefined && ro !== null && typeof ro !== 'boolean') throw new EntryError(`${where}.${keys.readOnlyRootFilesystem}: expected true or false`)
+  const spec: FunctionDeployment = {
+    service: f.name,
+    image: scalar(`${where}.image`, f.image),
+    ...(f.fprocess !== undefined && f.fprocess !== null ? { envProcess: scalar(`${where}.${keys.fprocess}`, f.fprocess) } : {}),
+    ...(Object.keys(f.envVars).length > 0 ? { envVars: f.envVars } : {})
+  }
+  const secrets = stringList(`${where}.secrets`, f.secrets)
   if (secrets !== undefined && secrets.length > 0) spec.secrets = secrets
-  const constraints = stringList(`${where}.constraints`, raw.constraints)
+  const constraints = stringList(`${where}.constraints`, f.constraints)
   if (constraints !== undefined && constraints.length > 0) spec.constraints = constraints
-  const labels = stringMap(`${where}.labels`, raw.labels)
+  const labels = stringMap(`${where}.labels`, f.labels)
   if (labels !== undefined && Object.keys(labels).length > 0) spec.labels = labels
-  const annotations = stringMap(`${where}.annotations`, raw.annotations)
+  const annotations = stringMap(`${where}.annotations`, f.annotations)
   if (annotations !== undefined && Object.keys(annotations).length > 0) spec.annotations = annotations
-  const limits = resources(`${where}.limits`, raw.limits)
+  const limits = resources(`${where}.limits`, f.limits)
   if (limits !== undefined) spec.limits = limits
-  const requests = resources(`${where}.requests`, raw.requests)
+  const requests = resources(`${where}.requests`, f.requests)
   if (requests !== undefined) spec.requests = requests
   if (ro === true) spec.readOnlyRootFilesystem = true
   try {
     // the checks the API makes on a deploy body (name, image, scale labels, secret names)
-    return { namespace, spec: normaliseDeployment(spec), where }
+    return normaliseDeployment(spec)
   } catch (err) {
     if (isProviderError(err)) throw new EntryError(`${where}: ${err.message}`)
     throw err

@@ -16,6 +16,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml'
 import { LEADER_ELECTION_PERMISSIONS } from '../../providers/kubernetes/common/lease-permissions.ts'
 import { KUBERNETES_PERMISSIONS } from '../../providers/kubernetes/permissions.ts'
 import { TEKTON_PERMISSIONS } from '../../providers/tekton/permissions.ts'
+import { FUNCTION_RESOURCE_PERMISSIONS } from '../../providers/kubernetes/common/function-resources.ts'
 import { loadConfig } from '../../src/config.ts'
 import { FakeKubernetes } from '../fakes/kubernetes/server.ts'
 import { helm, type HelmResult } from '../helpers/helm.ts'
@@ -233,6 +234,55 @@ t.test('RBAC: the rendered roles grant exactly what each backend exports, and on
     t.same(grants(role.rules ?? []), needed(LEADER_ELECTION_PERMISSIONS), `${name}: the role grants exactly what leader election uses`)
     t.equal(one(objects, 'Deployment', FULLNAME).spec.template.spec.automountServiceAccountToken, true, `${name}: the token is mounted for the Lease`)
   }
+})
+
+t.test('Function resources: the CRD only with functionCRD.create, RBAC and config only with functionResources.namespaces', async (t) => {
+  const on = ['--set-json', 'functionResources={"namespaces":["apps","openfaas-fn"],"map":{"apps":"openfaas-fn"},"resync":"1m"}']
+  const [defaults, crd, clusterWide, perNamespace] = await Promise.all([
+    render([]),
+    render(['--set', 'functionCRD.create=true']),
+    render(on),
+    render([...on, '--set', 'rbac.clusterWide=false'])
+  ])
+  t.same(find(defaults, 'CustomResourceDefinition'), [], 'no CRD by default (an OpenFaaS installation may own it)')
+  t.same(defaults.filter((o) => /Role/.test(o.kind)), [], 'no RBAC by default')
+  t.notMatch(one(defaults, 'ConfigMap', FULLNAME).data?.['backends.yaml'], /declarative/)
+
+  const def = one(crd, 'CustomResourceDefinition', 'functions.openfaas.com')
+  t.equal(def.spec.group, 'openfaas.com')
+  t.same(def.spec.names, { kind: 'Function', listKind: 'FunctionList', plural: 'functions', singular: 'function' })
+  t.equal(def.spec.scope, 'Namespaced')
+  const v1 = def.spec.versions[0]
+  t.match(v1, { name: 'v1', served: true, storage: true, subresources: { status: {} } })
+  const spec = v1.schema.openAPIV3Schema.properties.spec
+  t.same(spec.required, ['name', 'image'])
+  t.same(Object.keys(spec.properties).sort(), ['annotations', 'constraints', 'environment', 'handler', 'image', 'labels', 'limits', 'name',
+    'readOnlyRootFilesystem', 'replicas', 'requests', 'secrets'], 'the fields of OpenFaaS\'s Function CRD')
+  t.same(Object.keys(spec.properties.limits.properties).sort(), ['cpu', 'memory'])
+  t.same(Object.keys(v1.schema.openAPIV3Schema.properties.status.properties).sort(), ['conditions', 'observedGeneration', 'replicas'])
+  t.equal(def.metadata.annotations?.['helm.sh/resource-policy' as never], 'keep', 'helm uninstall does not delete every Function')
+
+  const name = `${FULLNAME}-function-resources`
+  t.same(grants(one(clusterWide, 'ClusterRole', name).rules ?? []), needed(FUNCTION_RESOURCE_PERMISSIONS), 'exactly what the source calls')
+  t.same(one(clusterWide, 'ClusterRoleBinding', name).subjects, [{ kind: 'ServiceAccount', name: FULLNAME, namespace: NS }])
+  const roles = find(perNamespace, 'Role', name)
+  t.same(roles.map((r) => r.metadata.namespace).sort(), ['apps', 'openfaas-fn'], 'rbac.clusterWide=false: a Role in each watched namespace')
+  for (const r of roles) t.same(grants(r.rules ?? []), needed(FUNCTION_RESOURCE_PERMISSIONS))
+  t.same(find(perNamespace, 'RoleBinding', name).map((b) => b.metadata.namespace).sort(), ['apps', 'openfaas-fn'])
+  t.equal(one(clusterWide, 'Deployment', FULLNAME).spec.template.spec.automountServiceAccountToken, true, 'the token is mounted, even with only a local backend')
+
+  const env = envOf(provider(clusterWide))
+  const file = one(clusterWide, 'ConfigMap', FULLNAME).data?.['backends.yaml'] ?? ''
+  const config = loadConfig(env, () => file)
+  t.same(config.declarative, {
+    resyncMs: 60_000,
+    stackFiles: [],
+    functionResources: { namespaces: ['apps', 'openfaas-fn'], map: { apps: 'openfaas-fn' }, inCluster: true }
+  }, 'the provider loads the declarative section the chart writes')
+
+  const wrong = await template(['--set', 'functionResources.namespace=apps'])
+  t.not(wrong.code, 0)
+  t.match(wrong.stderr, /functionResources/)
 })
 
 t.test('the deployment: probes, security contexts, state volume', async (t) => {

@@ -92,9 +92,9 @@ release's Secret already holds (lookup; so `helm upgrade` keeps it); else a new 
 {{- $found }}
 {{- end }}
 
-{{/* "true" when a backend talks to the Kubernetes API (kubernetes, tekton). */}}
+{{/* "true" when a backend talks to the Kubernetes API (kubernetes, tekton), or Function resources are reconciled. */}}
 {{- define "faas-bridge.usesKubernetes" -}}
-{{- $found := false }}
+{{- $found := not (empty .Values.functionResources.namespaces) }}
 {{- range $name, $b := include "faas-bridge.backends" . | fromYaml }}
 {{- if hasKey $.Values.rbac.rules (default $name $b.driver) }}{{ $found = true }}{{ end }}
 {{- end }}

@@ -4,7 +4,8 @@
  * deployments and their /scale subresource, v1 namespaces, services, secrets, configmaps, pods,
  * pods/log per container, discovery.k8s.io/v1 endpointslices, the service proxy, and the Tekton
  * CRDs tekton.dev/v1 tasks and taskruns, which test/fakes/kubernetes/tekton.ts runs, and
- * coordination.k8s.io/v1 leases for leader election), Status error bodies, resourceVersion conflicts, JSON and
+ * coordination.k8s.io/v1 leases for leader election; with the `functions` option, OpenFaaS's
+ * openfaas.com/v1 functions with their status subresource and finalizers), Status error bodies, resourceVersion conflicts, JSON and
  * merge patches, label selectors and ?watch=true streams, legacy discovery (/api, /api/v1, /apis,
  * /apis/<group>/<version>). A bearer token is required unless `anonymous` (several
  * tokens may each name a user; every request is recorded with its user and arrival time, and every
@@ -43,11 +44,13 @@ import { FakeController, DEPLOYMENTS, logKey, PODS, type CrashReport } from './c
 import { apply, ApplyConflict, recordUpdate } from './managed-fields.ts'
 import { jsonPatch, mergePatch, PatchError } from './patch.ts'
 import { matches, matchesMap, parseSelector, type Requirement } from './selectors.ts'
-import { ObjectStore, StoreError, type KubeObject, type StoreEvent } from './store.ts'
+import { kubeNow, ObjectStore, StoreError, type KubeObject, type StoreEvent } from './store.ts'
 
 /** store tables of the Tekton CRDs (tekton.dev/v1); test/fakes/kubernetes/tekton.ts runs them */
 export const TASKS = 'tekton.dev/tasks'
 export const TASKRUNS = 'tekton.dev/taskruns'
+/** store table of OpenFaaS's Function custom resource (openfaas.com/v1, served when the `functions` option is on) */
+export const FUNCTIONS = 'openfaas.com/functions'
 export const DEFAULT_READY_DELAY_MS = 30
 export const FAKE_TOKEN = 'fake-kubernetes-token'
 const MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -73,6 +76,7 @@ const RESOURCES: Record<string, ResourceInfo> = {
   'v1/configmaps': { table: 'configmaps', kind: 'ConfigMap', apiVersion: 'v1', qualified: 'configmaps', group: '', plural: 'configmaps', namespaced: true },
   'tekton.dev/v1/tasks': { table: TASKS, kind: 'Task', apiVersion: 'tekton.dev/v1', qualified: 'tasks.tekton.dev', group: 'tekton.dev', plural: 'tasks', namespaced: true },
   'tekton.dev/v1/taskruns': { table: TASKRUNS, kind: 'TaskRun', apiVersion: 'tekton.dev/v1', qualified: 'taskruns.tekton.dev', group: 'tekton.dev', plural: 'taskruns', namespaced: true },
+  'openfaas.com/v1/functions': { table: FUNCTIONS, kind: 'Function', apiVersion: 'openfaas.com/v1', qualified: 'functions.openfaas.com', group: 'openfaas.com', plural: 'functions', namespaced: true },
   // Lease (https://kubernetes.io/docs/concepts/architecture/leases/): optimistic concurrency as for
   // every object — an update carrying a stale metadata.resourceVersion is 409 Conflict
   // (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions), a create of an
@@ -186,6 +190,8 @@ export interface FakeKubernetesOptions {
    * over plain http, and this fake has no TLS); a wrong token is still 401
    */
   anonymous?: boolean
+  /** true: the openfaas.com/v1 Function CRD is installed (functions and functions/status are served) */
+  functions?: boolean
   /** more bearer tokens → the user each authenticates as (the API server's static token file) */
   tokens?: Record<string, string>
   /** the n-th Running pod's IP (from 0); default 10.244.0.x */
@@ -239,6 +245,7 @@ export class FakeKubernetes {
   private readonly user: string
   private readonly servesTekton: boolean
   private readonly anonymous: boolean
+  private readonly servesFunctions: boolean
   private readonly server: http.Server | https.Server
   private readonly tls: { key: string, cert: string } | undefined
   private readonly denied = new Set<string>()
@@ -260,6 +267,7 @@ export class FakeKubernetes {
     this.user = opts.user ?? 'system:serviceaccount:openfaas:faas-bridge'
     this.servesTekton = opts.tekton ?? true
     this.anonymous = opts.anonymous ?? false
+    this.servesFunctions = opts.functions ?? false
     this.users.set(this.token, this.user)
     for (const [token, user] of Object.entries(opts.tokens ?? {})) this.users.set(token, user)
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS
@@ -576,7 +584,7 @@ export class FakeKubernetes {
       rest = rest.slice(2)
     }
     const res = RESOURCES[`${gv}/${rest[0] ?? ''}`]
-    if (res === undefined || (res.namespaced && namespace === undefined && rest.length > 1) || (res.group === 'tekton.dev' && !this.servesTekton)) {
+    if (res === undefined || (res.namespaced && namespace === undefined && rest.length > 1) || (res.group === 'tekton.dev' && !this.servesTekton) || (res.group === 'openfaas.com' && !this.servesFunctions)) {
       throw new HttpError(404, 'NotFound', 'the server could not find the requested resource')
     }
     return { res, namespace, name: rest[1], sub: rest.slice(2) }
@@ -616,7 +624,7 @@ export class FakeKubernetes {
    * Aggregated discovery (v2) is not offered: clients fall back to these when the answer is plain JSON.
    */
   private discovery (pathname: string): unknown {
-    const served = Object.values(RESOURCES).filter((r) => r.group !== 'tekton.dev' || this.servesTekton)
+    const served = Object.values(RESOURCES).filter((r) => (r.group !== 'tekton.dev' || this.servesTekton) && (r.group !== 'openfaas.com' || this.servesFunctions))
     const path = pathname.replace(/\/+$/, '')
     if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${this.port}` }] }
     const groups = [...new Set(served.filter((r) => r.group !== '').map((r) => r.apiVersion))]
@@ -676,6 +684,10 @@ export class FakeKubernetes {
       await this.scale(req, res, route, method, user)
       return
     }
+    if (info.kind === 'Function' && name !== undefined && sub[0] === 'status' && sub.length === 1) {
+      await this.statusSubresource(req, res, route, method)
+      return
+    }
     if (sub.length > 0) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource')
     if (name === undefined) {
       if (method === 'GET') {
@@ -712,7 +724,7 @@ export class FakeKubernetes {
         this.validate(info, namespace, body)
         const next = this.normalise(info, namespace, body)
         next.metadata.managedFields = recordUpdate(this.store.get(info.table, namespace, name), next, manager, info.apiVersion)
-        this.sendJson(res, 200, this.store.update(info.table, info.qualified, next))
+        this.sendJson(res, 200, this.write(info, next))
         return
       }
       case 'PATCH': {
@@ -728,11 +740,20 @@ export class FakeKubernetes {
         this.validate(info, namespace, raw)
         const patched = this.normalise(info, namespace, raw)
         patched.metadata.managedFields = recordUpdate(cur, patched, manager, info.apiVersion)
-        this.sendJson(res, 200, this.store.update(info.table, info.qualified, patched))
+        this.sendJson(res, 200, this.write(info, patched))
         return
       }
       case 'DELETE': {
         this.authorize('delete', route)
+        const held = this.store.get(info.table, namespace, name)
+        if (held !== undefined && (held.metadata.finalizers as string[] | undefined ?? []).length > 0) {
+          // https://kubernetes.io/docs/concepts/overview/working-with-objects/finalizers/: a delete of an
+          // object with finalizers only marks it (metadata.deletionTimestamp); it stays, readable and
+          // updatable, until its finalizers are all removed; the answer is the object, 200
+          if (held.metadata.deletionTimestamp === undefined) held.metadata.deletionTimestamp = kubeNow()
+          this.sendJson(res, 200, this.store.update(info.table, info.qualified, { ...held, metadata: { ...held.metadata, resourceVersion: undefined } }))
+          return
+        }
         if (info.table === 'namespaces') this.store.deleteNamespaceContents(name)
         const gone = this.store.delete(info.table, info.qualified, namespace, name)
         this.sendJson(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: info.group, kind: info.plural, uid: gone.metadata.uid } })
@@ -740,6 +761,52 @@ export class FakeKubernetes {
       }
     }
     throw new HttpError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`)
+  }
+
+  /**
+   * An update through PUT or PATCH, with the finalizer rules of
+   * https://kubernetes.io/docs/concepts/overview/working-with-objects/finalizers/ and
+   * https://kubernetes.io/docs/reference/using-api/api-concepts/#object-lifecycle: deletionTimestamp
+   * is the server's (a client cannot set or clear it), no finalizer can be added to an object
+   * being deleted, and an object being deleted whose last finalizer goes is removed then.
+   */
+  private write (info: ResourceInfo, next: KubeObject): KubeObject {
+    const cur = this.store.get(info.table, next.metadata.namespace, next.metadata.name)
+    const deleting = cur?.metadata.deletionTimestamp
+    if (deleting === undefined) delete next.metadata.deletionTimestamp
+    else next.metadata.deletionTimestamp = deleting
+    const finalizers = (next.metadata.finalizers as string[] | undefined) ?? []
+    if (deleting !== undefined) {
+      const had = new Set((cur?.metadata.finalizers as string[] | undefined) ?? [])
+      const added = finalizers.filter((f) => !had.has(f))
+      if (added.length > 0) throw new HttpError(422, 'Invalid', `${info.kind}${info.group !== '' ? '.' + info.group : ''} "${next.metadata.name}" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`)
+    }
+    const updated = this.store.update(info.table, info.qualified, next)
+    if (deleting !== undefined && finalizers.length === 0) this.store.delete(info.table, info.qualified, next.metadata.namespace, next.metadata.name)
+    return updated
+  }
+
+  /**
+   * functions/status: the status subresource of a CRD that enables it
+   * (https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#status-subresource):
+   * writes here change only .status (spec and metadata other than resourceVersion are ignored),
+   * do not bump metadata.generation; writes to the main resource leave .status alone (store.update).
+   */
+  private async statusSubresource (req: IncomingMessage, res: ServerResponse, route: Route, method: string): Promise<void> {
+    const { res: info, namespace, name } = route as Route & { name: string }
+    const verb = method === 'GET' ? 'get' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : ''
+    if (verb === '') throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+    this.authorize(verb, route, 'status')
+    const cur = this.store.get(info.table, namespace, name)
+    if (cur === undefined) throw this.notFound(info, name)
+    if (method === 'GET') {
+      this.sendJson(res, 200, cur)
+      return
+    }
+    const body = await this.readBody(req) as KubeObject
+    const next = (method === 'PUT' ? body : this.applyPatch(req, cur, body)) as KubeObject
+    const rv = method === 'PUT' ? next?.metadata?.resourceVersion : undefined
+    this.sendJson(res, 200, this.store.update(info.table, info.qualified, { ...cur, metadata: { ...cur.metadata, resourceVersion: rv }, status: next?.status }, true))
   }
 
   private notFound (info: ResourceInfo, name: string): HttpError {
@@ -795,6 +862,13 @@ export class FakeKubernetes {
           }
         }
       }
+    }
+    if (info.kind === 'Function') {
+      // the openAPIV3Schema of OpenFaaS's Function CRD (and ours, charts/faas-bridge/templates/function-crd.yaml):
+      // spec required, with name and image strings; the other fields typed as faas-cli generate writes them
+      const spec = body.spec
+      if (typeof spec !== 'object' || spec === null) throw invalid('spec: Required value')
+      for (const k of ['name', 'image']) if (typeof spec[k] !== 'string') throw invalid(`spec.${k}: Required value`)
     }
     if (info.kind === 'TaskRun') {
       if (typeof body.spec?.taskRef?.name !== 'string' && typeof body.spec?.taskSpec !== 'object') throw invalid('spec: expected exactly one, got neither: spec.taskRef, spec.taskSpec')
