@@ -1,7 +1,7 @@
 /*
  * The repository is self-contained: a plain clone runs `npm ci && npm test`, so no test, script,
  * build step or CI file reads from beside or above the checkout (as a recorded-fixture test once read
- * ../shared/fixtures, a directory only CI had). Scans every file git tracks for paths that leave it.
+ * the fixtures of a sibling "shared" directory only CI had). Scans every file git tracks for paths that leave it.
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
