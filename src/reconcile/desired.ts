@@ -7,11 +7,9 @@ import { createHash } from 'node:crypto'
 import { withoutFunctionLabel } from '../core/function-label.ts'
 import type { FunctionDeployment, FunctionResources, FunctionStatus } from '../core/types.ts'
 import type { SourceReport } from './reconciler.ts'
+import { SOURCE_ANNOTATION, SPEC_HASH_ANNOTATION } from './markers.ts'
 
-/** which source manages the function (shown by /system/functions and faas-cli describe) */
-export const SOURCE_ANNOTATION = 'reconcile.faas-bridge.dev/source'
-/** hash of the declared spec the function was last deployed from */
-export const SPEC_HASH_ANNOTATION = 'reconcile.faas-bridge.dev/spec-hash'
+export { SOURCE_ANNOTATION, SPEC_HASH_ANNOTATION }
 
 export interface DesiredFunction {
   /** the faas-bridge namespace (the entry's, or the default) */

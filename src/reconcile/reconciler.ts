@@ -15,7 +15,7 @@
 import { isProviderError } from '../core/errors.ts'
 import type { Backends } from '../core/backends.ts'
 import type { FunctionStatus } from '../core/types.ts'
-import { drift, managedBy, managedSpec, type DeclarativeSource, type DesiredFunction, type SourceProblem } from './desired.ts'
+import { drift, managedBy, managedSpec, SOURCE_ANNOTATION, type DeclarativeSource, type DesiredFunction, type SourceProblem } from './desired.ts'
 
 export const DEFAULT_ACTIONS_PER_SECOND = 5
 export const DEFAULT_BACKOFF_BASE_MS = 1_000
@@ -286,7 +286,7 @@ export class Reconciler {
     const owner = managedBy(cur)
     if (owner !== source.id && !(owned && owner === undefined)) {
       const message = owner === undefined
-        ? `function "${name}" in namespace "${ns}" exists and was not deployed by ${source.id} (it carries no ${'reconcile.faas-bridge.dev/source'} annotation): left alone`
+        ? `function "${name}" in namespace "${ns}" exists and was not deployed by ${source.id} (it carries no ${SOURCE_ANNOTATION} annotation): left alone`
         : `function "${name}" in namespace "${ns}" is managed by ${owner}: left alone`
       return { namespace: ns, name, state: 'conflict', message }
     }

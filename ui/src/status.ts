@@ -3,6 +3,8 @@
  * status annotations (faas-bridge.dev/* from Kubernetes and Tekton, faas-bridge/url and
  * faas-bridge/console from Cloud Run), and times.
  */
+import { withoutFunctionLabel } from '../../src/core/function-label.ts'
+import { SOURCE_ANNOTATION } from '../../src/reconcile/markers.ts'
 import type { FunctionStatus } from './api.ts'
 
 const STATUS_KEYS = new Set(['faas-bridge/url', 'faas-bridge/console'])
@@ -15,11 +17,9 @@ export const isStatusAnnotation = (k: string): boolean => k.startsWith('faas-bri
  * src/core/function-label.ts), which is never sent back as a user label (edit, stack.yml export).
  */
 export function userLabels (labels: Record<string, string> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => k !== 'faas_function'))
+  return withoutFunctionLabel(labels) ?? {}
 }
 
-/** reconcile.faas-bridge.dev/source: the declarative source that manages the function (src/reconcile/) */
-export const SOURCE_ANNOTATION = 'reconcile.faas-bridge.dev/source'
 
 /** the declarative source managing the function, if any: the dashboard then shows it read-only */
 export function managedBy (fn: FunctionStatus): string | undefined {
