@@ -82,21 +82,24 @@ export function createMetrics (): Metrics {
   })
   let scaleSource: (() => Iterable<FunctionScaleReport>) | undefined
   const backendCallListeners: Array<(labels: BackendCallLabels, seconds: number) => void> = []
+  /**
+   * A series computed when /metrics is scraped, reset first so no stale series stays: a gauge, or a
+   * counter carrying totals kept elsewhere (a driver's cache counts).
+   */
+  const scraped = (kind: 'gauge' | 'counter', name: string, help: string, labelNames: readonly string[], fill: (set: (labels: Record<string, string>, v: number) => void) => void): void => {
+    if (kind === 'gauge') {
+      const g: Gauge<string> = new Gauge({ name, help, labelNames, registers: [registry], collect () { g.reset(); fill((l, v) => { g.set(l, v) }) } })
+    } else {
+      const c: Counter<string> = new Counter({ name, help, labelNames, registers: [registry], collect () { c.reset(); fill((l, v) => { c.inc(l, v) }) } })
+    }
+  }
   const fnLabels = ['function_name', 'namespace', 'backend'] as const
-  /** a per-function gauge filled from the scale source whenever it is collected (no stale series) */
+  /** a per-function gauge filled from the scale source */
   const gauge = (name: string, help: string, value: (r: FunctionScaleReport) => number | undefined): void => {
-    const g = new Gauge({
-      name,
-      help,
-      labelNames: fnLabels,
-      registers: [registry],
-      collect () {
-        g.reset()
-        if (scaleSource === undefined) return
-        for (const r of scaleSource()) {
-          const v = value(r)
-          if (v !== undefined) g.set({ function_name: r.function, namespace: r.namespace, backend: r.backend }, v)
-        }
+    scraped('gauge', name, help, fnLabels, (set) => {
+      for (const r of scaleSource?.() ?? []) {
+        const v = value(r)
+        if (v !== undefined) set({ function_name: r.function, namespace: r.namespace, backend: r.backend }, v)
       }
     })
   }
@@ -107,18 +110,11 @@ export function createMetrics (): Metrics {
   gauge('faas_bridge_function_requests_per_second', 'Successful requests per second per function over the autoscaler window', (r) => r.rps)
   gauge('faas_bridge_function_concurrency', 'Mean requests in flight per function over the autoscaler window', (r) => r.concurrency)
   let leadershipSource: (() => LeadershipView) | undefined
-  const leaderGauge = new Gauge({
-    name: 'faas_bridge_leader',
-    help: 'Whether this replica leads (1) or follows (0); labels: this replica, the leader it sees (empty when none) and the mechanism (single, kubernetes-lease)',
-    labelNames: ['identity', 'leader', 'mode'] as const,
-    registers: [registry],
-    collect () {
-      leaderGauge.reset()
-      if (leadershipSource === undefined) return
-      const v = leadershipSource()
-      leaderGauge.set({ identity: v.identity, leader: v.leader ?? '', mode: v.mode }, v.leading ? 1 : 0)
-    }
-  })
+  scraped('gauge', 'faas_bridge_leader', 'Whether this replica leads (1) or follows (0); labels: this replica, the leader it sees (empty when none) and the mechanism (single, kubernetes-lease)',
+    ['identity', 'leader', 'mode'], (set) => {
+      const v = leadershipSource?.()
+      if (v !== undefined) set({ identity: v.identity, leader: v.leader ?? '', mode: v.mode }, v.leading ? 1 : 0)
+    })
   const decisions = new Counter({
     name: 'faas_bridge_autoscale_actions_total',
     help: 'Scaling actions of the autoscaler by function, namespace, backend, action (up, down, zero, wake) and outcome',
@@ -138,28 +134,19 @@ export function createMetrics (): Metrics {
     registers: [registry]
   })
   let reconcileSource: (() => SourceReport[]) | undefined
-  const reconcileGauge = (name: string, help: string, labelNames: readonly string[], fill: (g: Gauge, r: SourceReport) => void): void => {
-    const g: Gauge = new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect () {
-        g.reset()
-        for (const r of reconcileSource?.() ?? []) fill(g, r)
-      }
-    })
+  const reconcileGauge = (name: string, help: string, labelNames: readonly string[], fill: (set: (labels: Record<string, string>, v: number) => void, r: SourceReport) => void): void => {
+    scraped('gauge', name, help, labelNames, (set) => { for (const r of reconcileSource?.() ?? []) fill(set, r) })
   }
   reconcileGauge('faas_bridge_reconcile_functions', 'Declared functions per declarative source by state (in-sync, created, updated, removed, failed, conflict, orphaned) on its last pass',
-    ['source', 'state'], (g, r) => {
+    ['source', 'state'], (set, r) => {
       const counts = new Map<string, number>()
       for (const f of r.functions) counts.set(f.state, (counts.get(f.state) ?? 0) + 1)
-      for (const [state, n] of counts) g.set({ source: r.source, state }, n)
+      for (const [state, n] of counts) set({ source: r.source, state }, n)
     })
   reconcileGauge('faas_bridge_reconcile_problems', 'Entries of a declarative source that could not be applied (bad spec, unknown namespace, unreadable file) on its last pass',
-    ['source'], (g, r) => { g.set({ source: r.source }, r.problems.length) })
+    ['source'], (set, r) => { set({ source: r.source }, r.problems.length) })
   reconcileGauge('faas_bridge_reconcile_last_pass_timestamp_seconds', 'When the last reconcile pass of a declarative source finished',
-    ['source'], (g, r) => { if (r.lastPass !== undefined) g.set({ source: r.source }, r.lastPass / 1000) })
+    ['source'], (set, r) => { if (r.lastPass !== undefined) set({ source: r.source }, r.lastPass / 1000) })
   const reconcileActions = new Counter({
     name: 'faas_bridge_reconcile_actions_total',
     help: 'Writes of the reconciler by declarative source, action (create, update, remove) and outcome',
@@ -168,34 +155,22 @@ export function createMetrics (): Metrics {
   })
   let cacheSource: (() => Iterable<BackendCacheReport>) | undefined
   const cacheLabels = ['backend', 'resource', 'namespace'] as const
-  /** a per-cache series filled from the cache source when collected; counters carry the driver's totals */
+  /** a per-cache series filled from the cache source; counters carry the driver's totals */
   const cacheSeries = (name: string, help: string, kind: 'gauge' | 'counter', value: (r: BackendCacheReport) => number | undefined): void => {
-    const fill = (set: (labels: Record<string, string>, v: number) => void): void => {
-      if (cacheSource === undefined) return
-      for (const r of cacheSource()) {
+    scraped(kind, name, help, cacheLabels, (set) => {
+      for (const r of cacheSource?.() ?? []) {
         const v = value(r)
         if (v !== undefined) set({ backend: r.backend, resource: r.resource, namespace: r.namespace }, v)
       }
-    }
-    if (kind === 'gauge') {
-      const g: Gauge<string> = new Gauge({ name, help, labelNames: cacheLabels, registers: [registry], collect () { g.reset(); fill((l, v) => { g.set(l, v) }) } })
-    } else {
-      const c: Counter<string> = new Counter({ name, help, labelNames: cacheLabels, registers: [registry], collect () { c.reset(); fill((l, v) => { c.inc(l, v) }) } })
-    }
+    })
   }
-  const cacheState = new Gauge({
-    name: 'faas_bridge_backend_cache_state',
-    help: 'State of each backend cache: 1 for its current state (syncing, synced, stale = disconnected beyond its bound so reads go to the backend, stopped), 0 for the others',
-    labelNames: [...cacheLabels, 'state'] as const,
-    registers: [registry],
-    collect () {
-      cacheState.reset()
-      if (cacheSource === undefined) return
-      for (const r of cacheSource()) {
-        for (const state of CACHE_STATES) cacheState.set({ backend: r.backend, resource: r.resource, namespace: r.namespace, state }, r.state === state ? 1 : 0)
+  scraped('gauge', 'faas_bridge_backend_cache_state',
+    'State of each backend cache: 1 for its current state (syncing, synced, stale = disconnected beyond its bound so reads go to the backend, stopped), 0 for the others',
+    [...cacheLabels, 'state'], (set) => {
+      for (const r of cacheSource?.() ?? []) {
+        for (const state of CACHE_STATES) set({ backend: r.backend, resource: r.resource, namespace: r.namespace, state }, r.state === state ? 1 : 0)
       }
-    }
-  })
+    })
   cacheSeries('faas_bridge_backend_cache_last_sync_timestamp_seconds', 'When each backend cache was last known current (a list, a change, a bookmark), Unix seconds', 'gauge', (r) => r.lastSyncAt === undefined ? undefined : r.lastSyncAt / 1000)
   cacheSeries('faas_bridge_backend_cache_objects', 'Objects held by each backend cache', 'gauge', (r) => r.objects)
   cacheSeries('faas_bridge_backend_cache_events_total', 'Changes each backend cache received from its watch', 'counter', (r) => r.events)
