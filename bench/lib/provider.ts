@@ -46,7 +46,10 @@ export function rssMBOf (pid: number): number {
 export async function startProvider (env: Record<string, string> = {}): Promise<Provider> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'fb-bench-state-'))
   // the same V8 flag as npm start (package.json) and the image (Dockerfile)
-  const child = spawn(process.execPath, ['--max-semi-space-size=8', path.join(repoRoot, 'src/main.ts')], {
+  // BENCH_PROVIDER_FLAGS: extra node flags for the provider only, e.g. "--cpu-prof --cpu-prof-dir=DIR"
+  // to profile it during a bench (NODE_OPTIONS refuses --cpu-prof)
+  const extra = (process.env.BENCH_PROVIDER_FLAGS ?? '').split(/\s+/).filter((f) => f !== '')
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', ...extra, path.join(repoRoot, 'src/main.ts')], {
     cwd: repoRoot,
     // the compile cache npm start keeps (package.json "start"): a warm start skips type stripping
     env: {

@@ -34,6 +34,7 @@ import { UpstreamResolver } from './invoke.ts'
 import { buildDeployment, buildService, FUNCTION_LABEL, initialReplicas, type MappingSettings } from './mapping.ts'
 import { validateOptions, type KubernetesOptions } from './options.ts'
 import { podsByFunction, toFunctionStatus } from './status.ts'
+import { StatusCache } from './status-cache.ts'
 
 export type { KubernetesOptions } from './options.ts'
 
@@ -58,6 +59,8 @@ export class KubernetesDriver implements Driver {
   private readonly deploymentSpec: CachedResource<V1Deployment>
   private readonly podSpec: CachedResource<V1Pod>
   private readonly sliceSpec: CachedResource<V1EndpointSlice>
+  /** per namespace: the list mapped from the caches, kept until they change */
+  private readonly statusCaches = new Map<string, StatusCache>()
 
   constructor (options: KubernetesOptions, context: DriverContext, clients: KubeClients, cacheOptions: { now?: () => number, backoffBaseMs?: number } = {}) {
     this.options = options
@@ -301,9 +304,23 @@ export class KubernetesDriver implements Driver {
   async list (namespace: string): Promise<FunctionStatus[]> {
     this.assertOpen()
     const cached = this.trustedDeployments(namespace)
-    const deployments = cached !== undefined ? cached.list().filter((d) => this.isFunction(d)) : await this.listDeployments(namespace)
+    if (cached === undefined) return await this.listFromApi(namespace, await this.listDeployments(namespace))
+    if (cached.size === 0) return []
+    const cachedPods = this.trustedPods(namespace)
+    if (cachedPods === undefined) return await this.listFromApi(namespace, cached.list().filter((d) => this.isFunction(d)), false)
+    let statuses = this.statusCaches.get(namespace)
+    if (statuses === undefined) {
+      statuses = new StatusCache(this.options.managedBy, (d) => this.isFunction(d))
+      this.statusCaches.set(namespace, statuses)
+    }
+    // frozen and shared (status-cache.ts); typed mutable as the Driver interface is
+    return statuses.list(cached, cachedPods) as FunctionStatus[]
+  }
+
+  /** The list mapped per call: the Deployments (or Pods, `podsFromCache` false) came from the API. */
+  private async listFromApi (namespace: string, deployments: V1Deployment[], podsFromCache = true): Promise<FunctionStatus[]> {
     if (deployments.length === 0) return []
-    const pods = podsByFunction(await this.functionPods(namespace))
+    const pods = podsByFunction(podsFromCache ? await this.functionPods(namespace) : await this.listPods(namespace, FUNCTION_LABEL))
     return deployments
       .map((d) => toFunctionStatus(d, pods.get(d.metadata?.name ?? '') ?? [], this.options.managedBy))
       .sort((a, b) => a.name.localeCompare(b.name))

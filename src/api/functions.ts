@@ -7,15 +7,18 @@ import { dns1123Problem } from '../core/names.ts'
 import type { DeleteFunctionRequest, FunctionDeployment } from '../core/types.ts'
 import { normaliseDeployment } from '../core/validate.ts'
 import { accepted, resolveNamespace, type SystemOptions } from './context.ts'
+import { listJson } from './frozen-json.ts'
 import { deleteFunctionSchema, functionDeploymentSchema } from './schemas.ts'
 
 export const functionRoutes: FastifyPluginAsync<SystemOptions> = async (app, opts) => {
   const { backends } = opts
   const authGuard = opts.auth
 
-  app.get('/system/functions', { onRequest: authGuard }, async (request) => {
+  app.get('/system/functions', { onRequest: authGuard }, async (request, reply) => {
     const { namespace, backend } = resolveNamespace(request, undefined, backends)
-    return await backend.driver.list(namespace)
+    // fastify's own content type for a JSON answer; the text is JSON.stringify's (frozen-json.ts)
+    const list = await backend.driver.list(namespace)
+    return reply.type('application/json; charset=utf-8').send(listJson(list))
   })
 
   const deployOrUpdate = (kind: 'deploy' | 'update') => async (request: FastifyRequest, reply: FastifyReply) => {

@@ -115,6 +115,8 @@ export class Informer<T extends NamedObject> {
   private readonly expected = new Map<string, Expectation>()
   private readonly listeners: Array<Listener<T>> = []
   private rv = ''
+  /** bumped on every change of the cached objects (an event or a re-list) */
+  private changes = 0
   private synced = false
   private connected = false
   /** when the watch broke (undefined while connected or before the first sync) */
@@ -180,8 +182,17 @@ export class Informer<T extends NamedObject> {
     return this.rv
   }
 
+  /** Changes whenever the cached objects do: what is derived from them can be kept until then. */
+  get version (): number {
+    return this.changes
+  }
+
   get (name: string): T | undefined {
     return this.objects.get(name)
+  }
+
+  get size (): number {
+    return this.objects.size
   }
 
   list (): T[] {
@@ -248,6 +259,7 @@ export class Informer<T extends NamedObject> {
     const next = new Map<string, T>()
     for (const o of listed.items) next.set(nameOf(o), o)
     this.objects = next
+    this.changes++
     this.rv = listed.metadata?.resourceVersion ?? ''
     this.counts.relists++
     this.synced = true
@@ -265,10 +277,12 @@ export class Informer<T extends NamedObject> {
     } else if (type === 'ADDED' || type === 'MODIFIED') {
       this.counts.events++
       this.objects.set(nameOf(o), o)
+      this.changes++
       this.emit(type, o)
     } else if (type === 'DELETED') {
       this.counts.events++
       this.objects.delete(nameOf(o))
+      this.changes++
       this.emit(type, o)
     } else {
       return undefined

@@ -8,7 +8,7 @@
  */
 import t from 'tap'
 import type { FakeKubernetes, RecordedRequest } from '../../fakes/kubernetes/server.ts'
-import { DEPLOYMENTS } from '../../fakes/kubernetes/controller.ts'
+import { DEPLOYMENTS, PODS } from '../../fakes/kubernetes/controller.ts'
 import { check, eventually } from '../../../src/driver-contract/eventually.ts'
 import { api, figlet, kubeApp, NS } from './helpers.ts'
 import { podServers } from './pod-servers.ts'
@@ -160,4 +160,61 @@ t.test('read your writes: deploy, scale and delete are read back before the cach
   t.equal((await api(url, 'DELETE', '/system/functions', { functionName: 'fresh' })).status, 202)
   t.equal((await api(url, 'GET', '/system/function/fresh')).status, 404, 'status right after delete is 404')
   t.same((await api(url, 'GET', '/system/functions')).json(), [], 'list right after delete is empty')
+})
+
+t.test('the list from the caches follows every change and says what status says', async (t) => {
+  const { url, fake } = await kubeApp(t)
+  for (const name of ['c', 'a']) t.equal((await api(url, 'POST', '/system/functions', figlet(name))).status, 202)
+  await ready(url, 'a')
+  await ready(url, 'c')
+  await synced(url)
+  await synced(url, 'pods')
+  const listed = async (): Promise<Array<Record<string, any>>> => (await api(url, 'GET', '/system/functions')).json()
+  /** every listed function equals its own status (mapped per call, not kept) */
+  const agreesWithStatus = async (): Promise<void> => {
+    for (const f of await listed()) check(JSON.stringify(f) === (await api(url, 'GET', `/system/function/${f.name as string}`)).text, `${f.name as string} listed as its status says`)
+  }
+  fake.requests.length = 0
+  t.same((await listed()).map((f) => f.name), ['a', 'c'])
+  t.same(await listed(), await listed(), 'asked again, the same answer')
+  t.same(apiCalls(fake), [], 'from the caches')
+
+  t.equal((await api(url, 'POST', '/system/functions', figlet('b'))).status, 202)
+  await eventually(async () => {
+    check((await listed()).map((f) => f.name).join() === 'a,b,c', 'a new function, in order')
+  }, { timeoutMs: 10_000 })
+
+  t.equal((await api(url, 'POST', '/system/scale-function/c', { serviceName: 'c', replicas: 2 })).status, 202)
+  await eventually(async () => {
+    const c = (await listed()).find((f) => f.name === 'c')
+    check(c?.replicas === 2 && c.availableReplicas === 2, 'the scale and the new pod')
+    check(/, /.test(String(c?.annotations?.['faas-bridge.dev/pods'])), 'both pods named')
+    await agreesWithStatus()
+  }, { timeoutMs: 10_000 })
+
+  // a change of a pod alone (its container restarted), the Deployment untouched
+  const pod = fake.pods(NS, 'a')[0]
+  if (pod === undefined) throw new Error('no pod')
+  fake.store.update(PODS, 'pods', {
+    ...pod,
+    metadata: { ...pod.metadata, resourceVersion: undefined },
+    status: { ...pod.status, containerStatuses: pod.status.containerStatuses.map((c: Record<string, unknown>) => ({ ...c, restartCount: 3 })) }
+  }, true)
+  await eventually(async () => {
+    check((await listed()).find((f) => f.name === 'a')?.annotations?.['faas-bridge.dev/restarts'] === '3', 'the restarts')
+    await agreesWithStatus()
+  }, { timeoutMs: 10_000 })
+
+  t.equal((await api(url, 'PUT', '/system/functions', figlet('a', { labels: { tier: 'gold' } }))).status, 202)
+  await eventually(async () => {
+    check((await listed()).find((f) => f.name === 'a')?.labels?.tier === 'gold', 'the update')
+    await agreesWithStatus()
+  }, { timeoutMs: 10_000 })
+
+  t.equal((await api(url, 'DELETE', '/system/functions', { functionName: 'b' })).status, 202)
+  await eventually(async () => {
+    check((await listed()).map((f) => f.name).join() === 'a,c', 'the removed one is gone')
+    await agreesWithStatus()
+  }, { timeoutMs: 10_000 })
+  t.equal((await api(url, 'GET', '/system/functions')).headers.get('content-type'), 'application/json; charset=utf-8')
 })
