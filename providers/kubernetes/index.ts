@@ -35,6 +35,7 @@ import { buildDeployment, buildService, FUNCTION_LABEL, initialReplicas, type Ma
 import { validateOptions, type KubernetesOptions } from './options.ts'
 import { podsByFunction, toFunctionStatus } from './status.ts'
 import { StatusCache } from './status-cache.ts'
+import { WakeProber } from './wake-probe.ts'
 
 export type { KubernetesOptions } from './options.ts'
 
@@ -59,6 +60,8 @@ export class KubernetesDriver implements Driver {
   private readonly deploymentSpec: CachedResource<V1Deployment>
   private readonly podSpec: CachedResource<V1Pod>
   private readonly sliceSpec: CachedResource<V1EndpointSlice>
+  /** endpoints mode with the caches: probes pods itself while it wakes a function (wake-probe.ts) */
+  private readonly waker: WakeProber | undefined
   /** per namespace: the list mapped from the caches, kept until they change */
   private readonly statusCaches = new Map<string, StatusCache>()
 
@@ -91,7 +94,23 @@ export class KubernetesDriver implements Driver {
     const endpoints = this.cacheSet !== undefined && mode === 'endpoints'
       ? new CachedEndpoints((ns) => this.informer(this.sliceSpec, ns) as Informer<V1EndpointSlice>, (ns) => { this.cacheSet?.fallback(this.sliceSpec.resource, ns) })
       : undefined
-    this.resolver = new UpstreamResolver(mode, options.clusterDomain, clients.config, clients.discovery, endpoints?.lookup)
+    this.waker = endpoints !== undefined && options.wakeProbe
+      ? new WakeProber({
+        deployment: (ns, name) => {
+          const inf = this.informer(this.deploymentSpec, ns)
+          return inf?.fresh() === true ? inf.get(name) : undefined
+        },
+        pods: (ns) => {
+          const inf = this.informer(this.podSpec, ns)
+          return inf?.fresh() === true ? inf.list() : undefined
+        },
+        // read only when fresh, so the wake's polling is not counted as cache fallbacks
+        settled: (ns, name) => this.informer(this.sliceSpec, ns)?.fresh() === true && (endpoints.lookup(ns, name)?.length ?? 0) > 0
+      })
+      : undefined
+    const waker = this.waker
+    this.resolver = new UpstreamResolver(mode, options.clusterDomain, clients.config, clients.discovery, endpoints?.lookup,
+      waker !== undefined ? (ns, name) => waker.answered(ns, name) : undefined)
     if (context.checkOnly !== true) this.startCaches(mode)
   }
 
@@ -336,7 +355,7 @@ export class KubernetesDriver implements Driver {
   async scale (namespace: string, name: string, replicas: number): Promise<void> {
     this.assertOpen()
     if (!Number.isInteger(replicas) || replicas < 0) throw invalid(`replicas must be an integer >= 0, got ${replicas}`)
-    await this.cachedDeployment(namespace, name)
+    const before = await this.cachedDeployment(namespace, name)
     try {
       const scaled = await this.clients.apps.patchNamespacedDeploymentScale({ name, namespace, body: { spec: { replicas } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
@@ -347,6 +366,8 @@ export class KubernetesDriver implements Driver {
       if (isKubeCode(err, 404)) throw this.missing(namespace, name)
       throw toProviderError(err, { verb: 'patch', resource: `${DEPLOYMENTS}/scale`, namespace, name })
     }
+    if (replicas === 0) this.waker?.end(namespace, name)
+    else if ((before.spec?.replicas ?? 1) === 0) this.waker?.begin(namespace, name)
   }
 
   async logs (query: LogQuery, signal: AbortSignal): Promise<AsyncIterable<LogMessage>> {
@@ -397,6 +418,7 @@ export class KubernetesDriver implements Driver {
 
   async close (): Promise<void> {
     this.closed = true
+    this.waker?.close()
     await this.cacheSet?.close()
     closeKubeConnections(this.clients.config)
   }

@@ -56,13 +56,16 @@ export class UpstreamResolver {
   private readonly endpointUrls = new Map<string, URL>()
   private readonly turn = new Map<string, number>()
   private readonly cached: EndpointSource | undefined
+  private readonly woken: EndpointSource | undefined
 
-  constructor (mode: ResolvedMode, clusterDomain: string, config: KubeConfig, discovery: DiscoveryV1Api, cached?: EndpointSource) {
+  /** `woken`: during a wake, pods that answered the readiness check before the cluster calls them ready (wake-probe.ts) */
+  constructor (mode: ResolvedMode, clusterDomain: string, config: KubeConfig, discovery: DiscoveryV1Api, cached?: EndpointSource, woken?: EndpointSource) {
     this.mode = mode
     this.clusterDomain = clusterDomain
     this.config = config
     this.discovery = discovery
     this.cached = cached
+    this.woken = woken
   }
 
   get resolvedMode (): ResolvedMode {
@@ -86,8 +89,9 @@ export class UpstreamResolver {
   }
 
   private async endpoint (namespace: string, name: string): Promise<Upstream> {
-    const ips = this.cached?.(namespace, name) ?? readyAddresses((await kubeCall({ verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace },
+    let ips = this.cached?.(namespace, name) ?? readyAddresses((await kubeCall({ verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace },
       async () => await this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${name}` }))).items)
+    if (ips.length === 0) ips = this.woken?.(namespace, name) ?? ips
     if (ips.length === 0) throw unavailable(`No endpoints available for: ${name}.`)
     const key = `${namespace}/${name}`
     const first = (this.turn.get(key) ?? 0) % ips.length

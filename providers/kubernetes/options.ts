@@ -58,6 +58,8 @@ export interface KubernetesOptions {
   cache: boolean
   /** a cache whose watch has been down longer than this is not trusted: reads go to the API */
   cacheStaleAfterMs: number
+  /** endpoints mode: while waking a function from zero, probe its new pods and send the waiting requests to the first that answers (wake-probe.ts) */
+  wakeProbe: boolean
 }
 
 export const DEFAULT_INVOKE: InvokeMode = 'auto'
@@ -134,6 +136,7 @@ export function validateOptions (options: Record<string, unknown> | undefined): 
     namespaceLabel: parseLabel('namespaceLabel', opts.namespaceLabel ?? DEFAULT_NAMESPACE_LABEL),
     managedBy,
     cache: reader.bool(opts, 'cache', true),
-    cacheStaleAfterMs: reader.int(opts, 'cacheStaleAfterMs', DEFAULT_CACHE_STALE_AFTER_MS, 100)
+    cacheStaleAfterMs: reader.int(opts, 'cacheStaleAfterMs', DEFAULT_CACHE_STALE_AFTER_MS, 100),
+    wakeProbe: reader.bool(opts, 'wakeProbe', true)
   }
 }

@@ -22,7 +22,8 @@ async function listen (server: http.Server, host: string): Promise<boolean> {
   })
 }
 
-export async function podServers (t: Test, count: number): Promise<PodServers> {
+/** `answering(ip)` false: that pod's server is still starting and answers 503 (a watchdog before its function is up) */
+export async function podServers (t: Test, count: number, opts: { answering?: (ip: string) => boolean } = {}): Promise<PodServers> {
   const hits = new Map<string, number>()
   const servers = new Map<string, http.Server>()
   let base = ''
@@ -36,6 +37,11 @@ export async function podServers (t: Test, count: number): Promise<PodServers> {
         hits.set(ip, (hits.get(ip) ?? 0) + 1)
         req.resume()
         req.on('end', () => {
+          if (opts.answering?.(ip) === false) {
+            res.writeHead(503, { 'content-type': 'text/plain', 'x-pod': ip })
+            res.end('starting')
+            return
+          }
           res.writeHead(200, { 'content-type': 'text/plain', 'x-pod': ip })
           res.end(`pod ${ip} ${req.method ?? ''} ${req.url ?? ''}`)
         })
