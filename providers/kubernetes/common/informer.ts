@@ -11,10 +11,11 @@
  *    and replace the cache, deleting what the new list lacks;
  *  - a failed LIST or WATCH (refused, reset, 5xx, 429) is retried with capped exponential backoff.
  *
- * Written on @kubernetes/client-node's Watch rather than its ListWatch (cache.ts, 2.0.1) because
- * ListWatch stops for good on any watch error other than 410 (a reset connection or an
- * unreachable API server ends it), does not ask for bookmarks, and exposes neither whether the
- * cache is synced nor when it last heard from the server, which the staleness bound needs.
+ * Written on watch-stream.ts (the pooled keep-alive 'streams' connections) rather than
+ * @kubernetes/client-node's ListWatch (cache.ts, 2.0.1), which stops for good on any watch error
+ * other than 410 (a reset connection or an unreachable API server ends it), does not ask for
+ * bookmarks, exposes neither whether the cache is synced nor when it last heard from the server
+ * (which the staleness bound needs), and opens a new connection for every watch.
  *
  * Reads trust the cache only while it is fresh: synced once, and its watch connected or broken
  * for at most `staleAfterMs`. Writers call expect() after a write so that their own write is
@@ -25,7 +26,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { KubeConfig } from '@kubernetes/client-node'
-import { Watch } from '@kubernetes/client-node'
+import { watchStream } from './watch-stream.ts'
 
 export interface KubeListed<T> {
   metadata?: { resourceVersion?: string }
@@ -108,7 +109,6 @@ export class Informer<T extends NamedObject> {
   readonly resource: string
   readonly namespace: string
   private readonly opts: InformerOptions<T>
-  private readonly watcher: Watch
   private readonly now: () => number
   private readonly staleAfterMs: number
   private objects = new Map<string, T>()
@@ -133,7 +133,6 @@ export class Informer<T extends NamedObject> {
     this.opts = opts
     this.resource = opts.resource
     this.namespace = opts.namespace
-    this.watcher = new Watch(opts.config)
     this.now = opts.now ?? Date.now
     this.staleAfterMs = opts.staleAfterMs ?? DEFAULT_CACHE_STALE_AFTER_MS
   }
@@ -312,7 +311,7 @@ export class Informer<T extends NamedObject> {
       }
       finish?.()
     }
-    const controller = await this.watcher.watch(this.opts.path, query, (type, obj) => {
+    const controller = await watchStream(this.opts.config, this.opts.path, query, (type, obj) => {
       if (outcome !== undefined) return
       const r = this.onEvent(type, obj)
       if (r === undefined) { events++; return }

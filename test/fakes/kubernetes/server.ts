@@ -421,6 +421,18 @@ export class FakeKubernetes {
     return n
   }
 
+  /**
+   * Ends every open watch cleanly (the chunked answer completes; the connection stays open for
+   * keep-alive), as the API server does when a watch's timeout is up: "API Concepts", Efficient
+   * detection of changes — the server may end a watch, and the client watches again from the last
+   * resourceVersion it saw.
+   */
+  endWatches (): number {
+    const n = this.watches.size
+    for (const res of [...this.watches.keys()]) res.end()
+    return n
+  }
+
   /** Watch connections open now. */
   get openWatches (): number {
     return this.watches.size

@@ -65,3 +65,41 @@ t.test('over HTTPS: one TLS handshake, not one per call', async (t) => {
   t.ok(handshakes <= 1, `${calls} sequential requests over HTTPS cost ${handshakes} new TLS handshake(s)`)
   t.comment(`TLS handshakes: ${handshakes} for ${calls} sequential requests`)
 })
+
+t.test('watches and pod-log streams go over the pooled keep-alive connections too', async (t) => {
+  const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    keySize: 2048,
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]
+  })
+  // endpoints mode: Deployments, Pods and EndpointSlices watched in each of the two namespaces
+  const { url, fake } = await kubeApp(t, { fake: { tls: { key: pems.private, cert: pems.cert } }, driver: { invoke: 'endpoints' } })
+  const WATCHES = 6
+  const watchRequests = (): number => fake.requests.filter((r) => /[?&]watch=(true|1)/.test(r.query)).length
+  await eventually(() => { check(fake.openWatches === WATCHES, `${fake.openWatches} watches open`) }, { timeoutMs: 10_000 })
+  const before = { handshakes: fake.tlsHandshakes, connections: fake.connections, watches: watchRequests() }
+  const ROUNDS = 3
+  for (let round = 1; round <= ROUNDS; round++) {
+    // the API server ends every watch (its timeout): each informer watches again from its version
+    t.equal(fake.endWatches(), WATCHES)
+    await eventually(() => {
+      check(watchRequests() >= before.watches + round * WATCHES && fake.openWatches === WATCHES, `round ${round}: ${watchRequests() - before.watches} watches re-opened`)
+    }, { timeoutMs: 20_000 })
+  }
+  const reopened = watchRequests() - before.watches
+  const handshakes = fake.tlsHandshakes - before.handshakes
+  t.ok(reopened >= ROUNDS * WATCHES, `${reopened} watches re-opened`)
+  t.equal(handshakes, 0, `${reopened} re-opened watches cost ${handshakes} new TLS handshake(s)`)
+  t.equal(fake.connections - before.connections, 0, 'and no new connection: each took the one its ended watch left')
+
+  t.equal((await api(url, 'POST', '/system/functions', figlet('lg'))).status, 202)
+  const pod = await eventually(() => {
+    const p = fake.pods(NS, 'lg').find((x) => x.status.phase === 'Running')
+    check(p !== undefined, 'running')
+    return p?.metadata.name as string
+  }, { timeoutMs: 10_000 })
+  fake.appendLog(NS, pod, 'hello')
+  t.match((await api(url, 'GET', '/system/logs?name=lg&follow=false')).text, /hello/)
+  const mid = fake.tlsHandshakes
+  for (let i = 0; i < 10; i++) t.match((await api(url, 'GET', '/system/logs?name=lg&follow=false')).text, /hello/)
+  t.ok(fake.tlsHandshakes - mid <= 1, `10 log reads cost ${fake.tlsHandshakes - mid} new TLS handshake(s)`)
+})
