@@ -424,10 +424,11 @@ export class KubernetesDriver implements Driver {
   }
 }
 
-export async function createDriver (options: Record<string, unknown>, context: DriverContext): Promise<KubernetesDriver> {
+/** `cacheOptions`: the caches' clock (what the staleness bound is measured on) and backoff, for tests */
+export async function createDriver (options: Record<string, unknown>, context: DriverContext, cacheOptions: { now?: () => number, backoffBaseMs?: number } = {}): Promise<KubernetesDriver> {
   const opts = validateOptions(options)
   const clients = createKubeClients(opts)
-  const driver = new KubernetesDriver(opts, context, clients)
+  const driver = new KubernetesDriver(opts, context, clients, cacheOptions)
   context.logger.info({ server: clients.server, inCluster: clients.inCluster, invoke: driver.resolver.resolvedMode }, 'kubernetes backend ready')
   return driver
 }

@@ -122,20 +122,33 @@ t.test('a bookmark advances the version a reconnect resumes from', async (t) => 
 })
 
 t.test('a cache disconnected beyond its bound is not trusted: status reads the API', async (t) => {
-  const { url, fake } = await kubeApp(t, { driver: { cacheStaleAfterMs: 300 } })
+  // the caches' clock is the test's and stands still: the bound passes when the test moves it
+  let now = Date.now()
+  const { url, fake } = await kubeApp(t, { clock: () => now })
+  const BOUND = 10_000 // the default cacheStaleAfterMs
   await api(url, 'POST', '/system/functions', figlet('a'))
   await ready(url, 'a')
   await synced(url)
   // the watch cannot come back
   fake.fault({ kind: 'status', status: 500, match: isWatch })
+  const reconnects = await metric(url, 'faas_bridge_backend_cache_reconnects_total', 'deployments.apps') ?? 0
   fake.dropWatches()
+  // a reconnect attempt is counted after the informer has noted when its watch broke
+  await eventually(async () => {
+    check((await metric(url, 'faas_bridge_backend_cache_reconnects_total', 'deployments.apps') ?? 0) > reconnects, 'the informer saw the watch break')
+  }, { timeoutMs: 10_000 })
   // the cluster changes behind the cache's back
   const dep = fake.store.get(DEPLOYMENTS, NS, 'a')
   fake.store.update(DEPLOYMENTS, 'deployments.apps', { ...dep, metadata: { ...dep?.metadata, resourceVersion: undefined }, spec: { ...dep?.spec, replicas: 0 } } as never)
-  await eventually(async () => {
-    check(await metric(url, 'faas_bridge_backend_cache_state', 'deployments.apps', 'state="stale"') === 1, 'stale in /metrics')
-  }, { timeoutMs: 10_000 })
+
   fake.requests.length = 0
+  now += BOUND
+  t.equal((await api(url, 'GET', '/system/function/a')).json().replicas, 1, 'at the bound the cache still answers')
+  t.same(apiCalls(fake).filter((r) => r.path.includes('/deployments')), [], 'without asking the API')
+  t.equal(await metric(url, 'faas_bridge_backend_cache_state', 'deployments.apps', 'state="synced"'), 1, 'synced in /metrics')
+
+  now += 1 // past the bound
+  t.equal(await metric(url, 'faas_bridge_backend_cache_state', 'deployments.apps', 'state="stale"'), 1, 'stale in /metrics')
   const s = (await api(url, 'GET', '/system/function/a')).json()
   t.equal(s.replicas, 0, 'the cluster\'s truth, not the cache\'s')
   t.ok(apiCalls(fake).some((r) => r.method === 'GET' && r.path.endsWith('/deployments/a')), 'read from the API')

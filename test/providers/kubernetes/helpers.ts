@@ -29,7 +29,8 @@ export interface KubeSetup {
 }
 
 /** A fake API server with the configured namespaces, and a driver on it through a kubeconfig file. */
-export async function startKube (opts: { fake?: FakeKubernetesOptions, driver?: Record<string, unknown>, namespaces?: string[], seed?: (fake: FakeKubernetes) => void } = {}): Promise<KubeSetup> {
+/** `clock`: the driver's caches read time from it (their staleness bound), instead of Date.now */
+export async function startKube (opts: { fake?: FakeKubernetesOptions, driver?: Record<string, unknown>, namespaces?: string[], seed?: (fake: FakeKubernetes) => void, clock?: () => number } = {}): Promise<KubeSetup> {
   const fake = await new FakeKubernetes(opts.fake).start()
   const namespaces = opts.namespaces ?? NAMESPACES
   for (const ns of namespaces) fake.createNamespace(ns)
@@ -38,7 +39,7 @@ export async function startKube (opts: { fake?: FakeKubernetesOptions, driver?: 
   const kubeconfig = path.join(dir, 'config')
   await writeFile(kubeconfig, fake.kubeconfig(), { mode: 0o600 })
   const logger = pino({ level: 'silent' })
-  const driver = await createDriver({ kubeconfig, inCluster: false, ...opts.driver }, { logger, namespaces, execTimeoutMs: 5000 })
+  const driver = await createDriver({ kubeconfig, inCluster: false, ...opts.driver }, { logger, namespaces, execTimeoutMs: 5000 }, opts.clock !== undefined ? { now: opts.clock } : {})
   let done = false
   const cleanup = async (): Promise<void> => {
     if (done) return
