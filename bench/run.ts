@@ -10,6 +10,8 @@
  *   (f) wake            — scale to zero: first request → 200 on a parked function vs a cold start
  *   kubernetes          — API-server requests per 1,000 invocations (steady, rollout), invoke
  *                         throughput kubernetes/local backend, 1,000-function list p99 from the cache
+ *   kubernetes-wake     — kubernetes scale from zero (endpoints mode): server answering → first 200,
+ *                         with the provider's wake probe vs the kubelet's probe only
  */
 import os from 'node:os'
 import type { Figure } from './lib/figures.ts'
@@ -17,6 +19,7 @@ import { loadAverages } from './lib/provider.ts'
 import { runFork } from './fork.ts'
 import { runInvokeProxy } from './invoke-proxy.ts'
 import { runKubernetes } from './kubernetes.ts'
+import { runKubernetesWake } from './kubernetes-wake.ts'
 import { runManyFunctions } from './many-functions.ts'
 import { runScaleFromZero } from './scale-from-zero.ts'
 import { runWake } from './wake.ts'
@@ -33,7 +36,8 @@ const SECTIONS: Section[] = [
   { name: 'fork', title: '(c) fork-per-request', run: async () => await runFork() },
   { name: 'functions', title: '(d) GET /system/functions with 1,000 functions, (e) provider RSS', run: async () => await runManyFunctions() },
   { name: 'wake', title: '(f) wake from scale to zero: parked vs cold', run: async () => await runWake() },
-  { name: 'kubernetes', title: 'kubernetes backend: API requests per invocation, throughput vs local, list from the cache', run: async () => await runKubernetes() }
+  { name: 'kubernetes', title: 'kubernetes backend: API requests per invocation, throughput vs local, list from the cache', run: async () => await runKubernetes() },
+  { name: 'kubernetes-wake', title: 'kubernetes backend: scale from zero, server answering → first 200, wake probe vs kubelet only', run: async () => await runKubernetesWake() }
 ]
 
 const wanted = process.argv.slice(2)
