@@ -10,7 +10,10 @@
  * common/informer.ts) of each served namespace's Deployments, Pods and EndpointSlices; writes go
  * to the API. A cache not synced yet, disconnected longer than `cacheStaleAfterMs`, or that has
  * not yet seen this driver's own last write of a function (its resourceVersion, or its absence
- * after a delete) is not trusted: that read goes to the API and is counted as a fallback.
+ * after a delete) is not trusted: that read goes to the API and is counted as a fallback. The
+ * list from the caches is mapped once per change (status-cache.ts). In the endpoints mode a
+ * scale from 0 by this driver starts a wake probe (wake-probe.ts): invocations may reach a new
+ * pod that answers its readiness check before the EndpointSlice says it is ready.
  */
 import type { V1Deployment, V1EndpointSlice, V1Pod } from '@kubernetes/client-node'
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'

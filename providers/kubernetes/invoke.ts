@@ -2,7 +2,9 @@
  * How invocations reach a function (option `invoke`):
  *  - 'service'   http://NAME.NAMESPACE.svc.CLUSTER_DOMAIN:8080 — kube-proxy balances (in cluster)
  *  - 'endpoints' http://POD_IP:8080 of a ready endpoint in the Service's EndpointSlices (from the
- *                informer cache when it is fresh, else listed), round robin over the ready ones
+ *                informer cache when it is fresh, else listed), round robin over the ready ones;
+ *                while none is ready during a wake, the pods that answered the wake probe
+ *                (wake-probe.ts)
  *                (in cluster; skips kube-proxy, as faas-netes does). A pod that stops being ready
  *                leaves the rotation with the watch event that says so. After a connection
  *                failure the API layer may ask `alternate` for the next ready endpoint (it does
