@@ -4,8 +4,7 @@
  *  - 'endpoints' http://POD_IP:8080 of a ready endpoint in the Service's EndpointSlices (from the
  *                informer cache when it is fresh, else listed), round robin over the ready ones;
  *                while none is ready during a wake, the pods that answered the wake probe
- *                (wake-probe.ts)
- *                (in cluster; skips kube-proxy, as faas-netes does). A pod that stops being ready
+ *                (wake-probe.ts). In cluster; skips kube-proxy, as faas-netes does. A pod that stops being ready
  *                leaves the rotation with the watch event that says so. After a connection
  *                failure the API layer may ask `alternate` for the next ready endpoint (it does
  *                so only for idempotent requests, see src/proxy/http-forwarder.ts).
