@@ -66,13 +66,14 @@ const fmt = (r: LegResult): string => `${Math.round(r.rps).toLocaleString('en')}
 
 export async function runInvokeProxy (options: InvokeProxyOptions = {}): Promise<InvokeProxyReport> {
   const log = options.log ?? console.log
-  const connections = options.connections ?? 64
+  const connections = options.connections ?? Number(process.env.BENCH_CONNECTIONS ?? 64)
   const durationSec = options.durationSec ?? Number(process.env.BENCH_DURATION ?? 6)
   const warmupSec = options.warmupSec ?? 2
   const rounds = options.rounds ?? Number(process.env.BENCH_ROUNDS ?? 2)
   const tool = chooseTool(log)
   const children: Child[] = []
   let provider: Provider | undefined
+  let threaded: Provider | undefined
   try {
     const upstreamScript = path.join(here, 'servers/upstream.ts')
     const upstream = await startChild(upstreamScript)
@@ -89,21 +90,32 @@ export async function runInvokeProxy (options: InvokeProxyOptions = {}): Promise
     })
     await waitAvailable(provider, 'echo', 1)
     const real = provider
+    // the same provider with one invoke thread (invoke_threads=1: both cores on the data path)
+    threaded = await startProvider({ invoke_threads: '1', invoke_threads_start_rps: '0' })
+    await deploy(threaded, {
+      service: 'echo',
+      image: 'bench/upstream:latest',
+      envProcess: `${process.execPath} ${upstreamScript}`,
+      envVars: { mode: 'http' }
+    })
+    await waitAvailable(threaded, 'echo', 1)
+    const thr = threaded
     const fake = await startChild(path.join(here, 'servers/faas-bridge-invoke.ts'), [upstreamUrl])
     children.push(fake)
     const routed = process.env.BENCH_ROUTED === '1'
       ? await startChild(path.join(here, 'servers/faas-bridge-invoke.ts'), [upstreamUrl], { BENCH_FAST_PATH: '0' })
       : undefined
     if (routed !== undefined) children.push(routed)
-    type Key = 'direct' | 'baseline' | 'faasBridge' | 'faasBridgeFake' | 'faasBridgeRouted'
+    type Key = 'direct' | 'baseline' | 'faasBridge' | 'faasBridgeThreads' | 'faasBridgeFake' | 'faasBridgeRouted'
     const legs: Array<{ key: Key, url: string, cpu: (() => number) | undefined }> = [
       { key: 'direct', url: upstreamUrl, cpu: undefined },
       { key: 'baseline', url: `http://127.0.0.1:${baseline.port}/function/echo`, cpu: baseline.cpuSeconds },
       { key: 'faasBridge', url: `${real.url}/function/echo`, cpu: real.cpuSeconds },
+      { key: 'faasBridgeThreads', url: `${thr.url}/function/echo`, cpu: thr.cpuSeconds },
       { key: 'faasBridgeFake', url: `http://127.0.0.1:${fake.port}/function/echo`, cpu: fake.cpuSeconds }
     ]
     if (routed !== undefined) legs.push({ key: 'faasBridgeRouted', url: `http://127.0.0.1:${routed.port}/function/echo`, cpu: routed.cpuSeconds })
-    const results: Record<Key, LegResult[]> = { direct: [], baseline: [], faasBridge: [], faasBridgeFake: [], faasBridgeRouted: [] }
+    const results: Record<Key, LegResult[]> = { direct: [], baseline: [], faasBridge: [], faasBridgeThreads: [], faasBridgeFake: [], faasBridgeRouted: [] }
     log(`invoke: ${tool}, ${connections} connections, 1 KiB replies, ${rounds} round(s) of ${durationSec} s per leg after ${warmupSec} s warm-up`)
     log('  faas-bridge = the provider process (node src/main.ts) → local backend → a mode=http replica of bench/servers/upstream.ts')
     for (let round = 0; round < rounds; round++) {
@@ -120,6 +132,7 @@ export async function runInvokeProxy (options: InvokeProxyOptions = {}): Promise
     const direct = mean(results.direct)
     const base = mean(results.baseline)
     const fb = mean(results.faasBridge)
+    const fbThreads = mean(results.faasBridgeThreads)
     const fbFake = mean(results.faasBridgeFake)
     const fbRouted = results.faasBridgeRouted.length > 0 ? mean(results.faasBridgeRouted) : undefined
     const throughputRatio = fb.rps / base.rps
@@ -136,13 +149,17 @@ export async function runInvokeProxy (options: InvokeProxyOptions = {}): Promise
       cpuRatio: base.cpuUsPerReq / fb.cpuUsPerReq,
       figures: [
         { name: '(a) invoke throughput, faas-bridge / bare proxy', value: `${throughputRatio.toFixed(2)}x`, target: '>= 1.30x', met: throughputRatio >= 1.3 },
-        { name: '(a) invoke p99, faas-bridge - bare proxy', value: `${signed(p99DeltaMs)} ms`, target: '<= +2 ms', met: p99DeltaMs <= 2 }
+        { name: '(a) invoke p99, faas-bridge - bare proxy', value: `${signed(p99DeltaMs)} ms`, target: '<= +2 ms', met: p99DeltaMs <= 2 },
+        { name: `(a) invoke throughput, invoke_threads=1 / bare proxy (${connections} conns)`, value: `${(fbThreads.rps / base.rps).toFixed(2)}x`, target: '>= 1.50x', met: fbThreads.rps / base.rps >= 1.5 },
+        { name: `(a) invoke p99, invoke_threads=1 - bare proxy (${connections} conns)`, value: `${signed(fbThreads.p99Ms - base.p99Ms)} ms`, target: '<= 0 ms', met: fbThreads.p99Ms <= base.p99Ms },
+        { name: `(a) invoke p99, invoke_threads=1 - direct (${connections} conns)`, value: `${signed(fbThreads.p99Ms - direct.p99Ms)} ms`, target: '<= +2 ms at 8 conns', met: fbThreads.p99Ms - direct.p99Ms <= 2 }
       ]
     }
     log(`  mean over rounds:`)
     log(`  direct                 ${fmt(direct)}`)
     log(`  bare-proxy             ${fmt(base)}`)
     log(`  faas-bridge            ${fmt(fb)}   [provider process + local backend]`)
+    log(`  faas-bridge, 1 thread  ${fmt(fbThreads)}   [the same with invoke_threads=1]`)
     log(`  faas-bridge, fake drv  ${fmt(fbFake)}   [invoke plugin over an in-bench driver: proxy only, informational]`)
     if (fbRouted !== undefined) log(`  faas-bridge (routed)   ${fmt(fbRouted)}   [in-bench driver, fastPath: false, informational]`)
     log(`invoke: faas-bridge/bare-proxy throughput ${report.throughputRatio.toFixed(2)}x, p99 ${signed(report.p99DeltaMs)} ms` +
@@ -151,6 +168,6 @@ export async function runInvokeProxy (options: InvokeProxyOptions = {}): Promise
       ` proxy CPU per request bare-proxy/faas-bridge ${report.cpuRatio.toFixed(2)}x`)
     return report
   } finally {
-    await Promise.all([...children.map(async (c) => { await c.stop() }), provider?.stop()])
+    await Promise.all([...children.map(async (c) => { await c.stop() }), provider?.stop(), threaded?.stop()])
   }
 }

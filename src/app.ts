@@ -42,6 +42,8 @@ export interface AppOptions {
   writeTimeoutMs: number
   systemBodyLimit: number
   maxIdleConnsPerHost: number
+  /** see InvokeOptions.threads; undefined: none */
+  invokeThreads?: { count: number, startRps: number }
   /** set when basic_auth=true */
   credentials?: Credentials
   maxReplicas?: number
@@ -210,6 +212,7 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     backends: opts.backends,
     readTimeoutMs: opts.readTimeoutMs,
     maxIdleConnsPerHost: opts.maxIdleConnsPerHost,
+    ...(opts.invokeThreads !== undefined && opts.invokeThreads.count > 0 ? { threads: opts.invokeThreads } : {}),
     ...(autoscaler !== undefined ? { autoscaling: autoscaler } : {}),
     onInvocation: (labels, seconds) => {
       metrics.observeInvocation(labels, seconds)

@@ -82,6 +82,8 @@ export interface Config {
   defaultNamespace: string
   maxIdleConns: number
   maxIdleConnsPerHost: number
+  /** invoke threads (src/proxy/invoke-threads.ts): how many, and the invocation rate that starts them; 0 threads: off */
+  invokeThreads: { count: number, startRps: number }
   systemBodyLimit: number
   /** the scale API refuses more replicas than this */
   maxReplicas: number
@@ -367,6 +369,14 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f:
   const maxIdleConnsPerHost = get('max_idle_conns_per_host') !== undefined
     ? parseInteger('max_idle_conns_per_host', get('max_idle_conns_per_host') as string, 1, 1e6)
     : DEFAULT_MAX_IDLE_CONNS
+  // opt-in: more cores for /function/ (SO_REUSEPORT, Linux only)
+  const invokeThreads = {
+    count: get('invoke_threads') !== undefined ? parseInteger('invoke_threads', get('invoke_threads') as string, 0, 64) : 0,
+    startRps: get('invoke_threads_start_rps') !== undefined ? parseInteger('invoke_threads_start_rps', get('invoke_threads_start_rps') as string, 0, 1e7) : 500
+  }
+  if (invokeThreads.count > 0 && process.platform !== 'linux') {
+    throw new ConfigError(`invoke_threads: needs SO_REUSEPORT load balancing, which only Linux has (this is ${process.platform}); leave it unset`)
+  }
   const systemBodyLimit = get('max_system_body_bytes') !== undefined
     ? parseInteger('max_system_body_bytes', get('max_system_body_bytes') as string, 1024, 1024 ** 3)
     : DEFAULT_SYSTEM_BODY_LIMIT
@@ -427,6 +437,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, readFile = (f:
     defaultNamespace,
     maxIdleConns,
     maxIdleConnsPerHost,
+    invokeThreads,
     systemBodyLimit,
     maxReplicas: get('max_replicas') !== undefined ? parseInteger('max_replicas', get('max_replicas') as string, 1, 100_000) : DEFAULT_MAX_REPLICAS,
     logLevel: get('log_level') ?? 'info',

@@ -213,6 +213,7 @@ async function main (argv: string[]): Promise<void> {
     writeTimeoutMs: config.writeTimeoutMs,
     systemBodyLimit: config.systemBodyLimit,
     maxIdleConnsPerHost: config.maxIdleConnsPerHost,
+    invokeThreads: config.invokeThreads,
     maxReplicas: config.maxReplicas,
     ...(credentials !== undefined ? { credentials } : {}),
     info: versionInfo(),
@@ -266,7 +267,8 @@ async function main (argv: string[]): Promise<void> {
   process.on('SIGINT', () => { void stop('SIGINT') })
 
   if (!config.basicAuth) logger.warn({ host: config.host }, openApiWarning(config))
-  await app.listen({ port: config.port, host: config.host })
+  // invoke threads join this port with SO_REUSEPORT, which the first socket must have set too
+  await app.listen({ port: config.port, host: config.host, ...(config.invokeThreads.count > 0 ? { reusePort: true } : {}) })
   if (reconciler !== undefined) {
     reconciler.start()
     logger.info({

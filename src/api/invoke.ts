@@ -12,6 +12,8 @@ import type { Backends } from '../core/backends.ts'
 import { INVOKE_PREFIX, isInvokeUrl } from '../proxy/invoke-path.ts'
 import { createInvoker, INVOKE_METHODS, sendMethodNotAllowed } from '../proxy/invoker.ts'
 import type { Autoscaling, Invoker } from '../proxy/invoker.ts'
+import { createInvokeThreads } from '../proxy/invoke-threads.ts'
+import type { InvokeThreads } from '../proxy/invoke-threads.ts'
 
 export interface InvokeOptions {
   backends: Backends
@@ -29,6 +31,13 @@ export interface InvokeOptions {
    * for `inject` and as the fallback. App-level Fastify hooks do not see fast-path requests.
    */
   fastPath?: boolean
+  /**
+   * Invoke threads (src/proxy/invoke-threads.ts): `count` worker threads that serve /function/ on
+   * the same port (the server must listen with reusePort), started once the main thread serves
+   * `startRps` invocations per second (0: as soon as the server listens). `listen` puts them on
+   * another address instead of the server's (tests). Needs the fast path.
+   */
+  threads?: { count: number, startRps: number, listen?: { host: string, port: number }, created?: (threads: InvokeThreads) => void }
 }
 
 const ROUTES = ['/function/:name', '/function/:name/*']
@@ -83,22 +92,74 @@ type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => 
  * invoker (no routing, request/reply objects, child logger or hooks); everything else still goes
  * to Fastify's handler. Needs the server to have exactly one request listener (Fastify's).
  */
-function installFastPath (server: http.Server, invoker: Invoker): boolean {
+function installFastPath (server: http.Server, invoker: Invoker, onInvoke?: (req: http.IncomingMessage, res: http.ServerResponse) => void): boolean {
   const listeners = server.listeners('request') as RequestListener[]
   if (listeners.length !== 1) return false
   const fastify = listeners[0] as RequestListener
   server.removeListener('request', fastify)
-  server.on('request', function invokeFastPath (req: http.IncomingMessage, res: http.ServerResponse) {
-    if ((req.url as string).startsWith(INVOKE_PREFIX)) invoker.handle(req, res)
-    else fastify(req, res)
-  })
+  server.on('request', onInvoke === undefined
+    ? function invokeFastPath (req: http.IncomingMessage, res: http.ServerResponse) {
+      if ((req.url as string).startsWith(INVOKE_PREFIX)) invoker.handle(req, res)
+      else fastify(req, res)
+    }
+    : function invokeFastPath (req: http.IncomingMessage, res: http.ServerResponse) {
+      if ((req.url as string).startsWith(INVOKE_PREFIX)) {
+        onInvoke(req, res)
+        invoker.handle(req, res)
+      } else fastify(req, res)
+    })
   return true
+}
+
+/** invocations counted per rate check: the check costs one clock read per window */
+const RATE_WINDOW = 256
+
+/**
+ * The main thread's side of the invoke threads: starts them when the invocation rate passes
+ * `startRps`, and once they run, ends each connection it accepted before (Connection: close after
+ * its current response) once, so that long-lived keep-alive clients (the gateway's pool)
+ * reconnect and spread over the threads too.
+ */
+function threadStarter (server: http.Server, threads: InvokeThreads, opts: NonNullable<InvokeOptions['threads']>): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  let count = 0
+  let windowStart = performance.now()
+  const windowMs = opts.startRps > 0 ? RATE_WINDOW / opts.startRps * 1000 : 0
+  let fresh: WeakSet<object> | undefined
+  const rebalanced = new WeakSet<object>()
+  const start = (): void => {
+    fresh = new WeakSet()
+    const seen = fresh
+    server.on('connection', (socket: object) => { seen.add(socket) })
+    void threads.start(server, opts.listen)
+  }
+  if (opts.startRps === 0) {
+    if (server.listening) start()
+    else server.once('listening', start)
+  }
+  return (req, res) => {
+    if (fresh === undefined) {
+      if (++count < RATE_WINDOW) return
+      const now = performance.now()
+      if (now - windowStart < windowMs) start()
+      count = 0
+      windowStart = now
+      return
+    }
+    const socket = req.socket
+    if (!threads.started || fresh.has(socket) || rebalanced.has(socket)) return
+    rebalanced.add(socket)
+    res.shouldKeepAlive = false
+  }
 }
 
 export const invokeRoutes: FastifyPluginAsync<InvokeOptions> = async (fastify, opts) => {
   const invoker = createInvoker({ ...opts, logger: fastify.log })
-  fastify.addHook('preClose', () => { invoker.closing() })
-  fastify.addHook('onClose', async () => { await invoker.close() })
+  const threads = opts.threads !== undefined && opts.threads.count > 0 && opts.fastPath !== false
+    ? createInvokeThreads({ count: opts.threads.count, readTimeoutMs: opts.readTimeoutMs, maxIdleConnsPerHost: opts.maxIdleConnsPerHost, invoker, logger: fastify.log })
+    : undefined
+  fastify.addHook('preClose', () => { invoker.closing(); threads?.closing() })
+  fastify.addHook('onClose', async () => { await threads?.close(); await invoker.close() })
+  if (threads !== undefined) opts.threads?.created?.(threads)
 
   const invoke: onRequestHookHandler = (request, reply) => {
     // the lifecycle stops here on purpose (done is never called): the invoker owns the response
@@ -121,7 +182,8 @@ export const invokeRoutes: FastifyPluginAsync<InvokeOptions> = async (fastify, o
   const server = fastify.server as http.Server | undefined | null
   if (server !== undefined && server !== null) {
     attachInvoker(server, invoker)
-    if (opts.fastPath !== false && !installFastPath(server, invoker)) {
+    const onInvoke = threads !== undefined && opts.threads !== undefined ? threadStarter(server, threads, opts.threads) : undefined
+    if (opts.fastPath !== false && !installFastPath(server, invoker, onInvoke)) {
       fastify.log.warn('invoke: the server has more than one request listener; /function/ requests go through Fastify routing')
     }
   }

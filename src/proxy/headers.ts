@@ -145,7 +145,7 @@ function isHopResponseHeader (lower: string): boolean {
  * Converts undici's raw response headers into a flat array for `res.writeHead`, dropping
  * hop-by-hop headers and adding the Content-Type fallback (request's, else text/plain).
  */
-export function responseHeaders (raw: Buffer[], requestContentType: string | undefined): string[] {
+export function responseHeaders (raw: Buffer[], requestContentType: string | undefined, fallback = true): string[] {
   const out: string[] = []
   let hasContentType = false
   for (let i = 0; i < raw.length; i += 2) {
@@ -155,8 +155,41 @@ export function responseHeaders (raw: Buffer[], requestContentType: string | und
     else if (isHopResponseHeader(lower)) continue
     out.push(name, (raw[i + 1] as Buffer).toString('latin1'))
   }
-  if (!hasContentType) out.push('Content-Type', requestContentType ?? 'text/plain')
+  if (!hasContentType && fallback) out.push('Content-Type', requestContentType ?? 'text/plain')
   return out
+}
+
+/**
+ * The headers an invoke thread relays to the main thread's own server: everything but
+ * hop-by-hop headers, Host included, plus X-Forwarded-For (the caller's address, which the main
+ * thread cannot see on the internal socket) when absent.
+ */
+export function relayRequestHeaders (req: IncomingMessage): RequestHeaderScan {
+  const raw = req.rawHeaders
+  const headers: string[] = []
+  let hasBody = false
+  let contentType: string | undefined
+  let hasXff = false
+  let connection: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string
+    const value = raw[i + 1] as string
+    switch (classify(name)) {
+      case H_HOP: break
+      case H_CONNECTION: connection = connection === undefined ? value : `${connection}, ${value}`; break
+      case H_XFF: hasXff = true; headers.push(name, value); break
+      case H_CONTENT_TYPE: contentType ??= value; headers.push(name, value); break
+      case H_CONTENT_LENGTH: if (value !== '0') hasBody = true; headers.push(name, value); break
+      case H_TRANSFER_ENCODING: hasBody = true; break
+      default: headers.push(name, value)
+    }
+  }
+  if (!hasXff) headers.push('X-Forwarded-For', remoteAddr(req))
+  if (connection !== undefined) {
+    const tokens = connectionTokens(connection)
+    if (tokens !== undefined) removeNames(headers, tokens)
+  }
+  return { headers, hasBody, contentType }
 }
 
 /** Same rules for a HeaderMap (the `call` upstream's InvocationResponse). */

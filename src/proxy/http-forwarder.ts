@@ -24,6 +24,8 @@ export interface HttpForwarderOptions {
   connections: number
   /** idle keep-alive time for upstream sockets; Go's transport uses 5 s in faas-provider */
   keepAliveTimeoutMs?: number
+  /** connect every origin through this Unix socket instead (an invoke thread's way to the main thread) */
+  socketPath?: string
 }
 
 export const DEFAULT_UPSTREAM_KEEP_ALIVE_MS = 5_000
@@ -44,9 +46,16 @@ export interface ForwardRequest {
   name: string
   /** called exactly once with the status the caller got (499 when it went away first) and the proxy failure, if any */
   done: (status: number, err?: Error) => void
-  /** another instance's origin and path after a connection failure (undefined: none left) */
-  retry?: () => { origin: string, path: string } | undefined
+  /**
+   * another instance's origin and path after a connection failure (undefined: none left); a
+   * promise when another thread knows the instances (invoke threads)
+   */
+  retry?: () => RetryTarget | undefined | Promise<RetryTarget | undefined>
+  /** relay the response as it is: no Content-Type fallback (the provider's own API, relayed by an invoke thread) */
+  verbatim?: boolean
 }
+
+export interface RetryTarget { origin: string, path: string }
 
 /** RFC 9110 §9.2.2 idempotent methods: safe to send again after a connection failure. */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
@@ -95,7 +104,16 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (next === undefined) return false
     this.finished = true // this attempt is over; the next handler reports to done
     this.res.off('close', this.onClientClose)
-    this.redispatch({ ...req, origin: next.origin, path: next.path }, this.res)
+    const redispatch = this.redispatch
+    if (next instanceof Promise) {
+      const res = this.res
+      next.then((n) => {
+        if (n !== undefined) redispatch({ ...req, origin: n.origin, path: n.path }, res)
+        else new ForwardHandler({ ...req, retry: undefined }, res).onError(err) // none left: answer as without retry
+      }, () => { new ForwardHandler({ ...req, retry: undefined }, res).onError(err) })
+      return true
+    }
+    redispatch({ ...req, origin: next.origin, path: next.path }, this.res)
     return true
   }
 
@@ -121,7 +139,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true // 1xx informational (e.g. 103): not forwarded
     if (this.gone) return false
     this.status = statusCode
-    this.res.writeHead(statusCode, responseHeaders(rawHeaders, this.req.contentType))
+    this.res.writeHead(statusCode, responseHeaders(rawHeaders, this.req.contentType, this.req.verbatim !== true))
     if (!this.drainHooked) {
       this.drainHooked = true
       this.res.on('drain', resume)
@@ -170,7 +188,7 @@ export function createHttpForwarder (options: HttpForwarderOptions): HttpForward
     headersTimeout: options.readTimeoutMs,
     bodyTimeout: options.readTimeoutMs,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_UPSTREAM_KEEP_ALIVE_MS,
-    connect: { timeout: options.readTimeoutMs }
+    connect: { timeout: options.readTimeoutMs, ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}) }
   }))
   const forward = (req: ForwardRequest, res: ServerResponse): void => {
     getAgent().dispatch({

@@ -71,9 +71,33 @@ export interface InvokerOptions {
   logger?: { warn (obj: unknown, msg?: string): void }
 }
 
+/**
+ * What an invoke thread (invoke-threads.ts) learns from the main thread about one /function/
+ * request: where to stream it (and `done` to report back), the answer to give instead, or that
+ * the upstream is a `call` the main thread must run itself.
+ */
+export type RemoteResolution =
+  | {
+    kind: 'http'
+    origin: string
+    path: string
+    /** the upstream base URL (WebSocket tunnels) */
+    base: string
+    headers: Record<string, string> | undefined
+    done: (status: number, err?: unknown) => void
+    retry: (() => { origin: string, path: string } | undefined) | undefined
+  }
+  | { kind: 'refused', status: number, message: string }
+  | { kind: 'call' }
+
 export interface Invoker {
   /** serves a request whose URL starts with /function/ */
   handle (req: IncomingMessage, res: ServerResponse): void
+  /**
+   * Resolves a /function/ URL for a request another thread serves, with the same rules, wake and
+   * bookkeeping as `handle` (its load counter counts it in flight until `done`).
+   */
+  resolveRemote (url: string): Promise<RemoteResolution>
   /** serves a WebSocket upgrade whose URL starts with /function/ */
   upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void
   /** from now on answer 503 (the server is shutting down) */
@@ -188,6 +212,7 @@ export function createInvoker (options: InvokerOptions): Invoker {
     backend: Backend
     namespace: string
     name: string
+    load: LoadCounter | undefined
   }
 
   /**
@@ -213,14 +238,15 @@ export function createInvoker (options: InvokerOptions): Invoker {
       recorder('', '', '')(503)
       return undefined
     }
-    const done = recorder(name, resolved.namespace, resolved.backend.name, autoscaling?.load.counter(resolved.namespace, name))
+    const load = autoscaling?.load.counter(resolved.namespace, name)
+    const done = recorder(name, resolved.namespace, resolved.backend.name, load)
     let upstream: Promise<Upstream>
     try {
       upstream = resolved.backend.driver.upstream(resolved.namespace, name)
     } catch (err) {
       upstream = Promise.reject(err)
     }
-    return { target, done, upstream, backend: resolved.backend, namespace: resolved.namespace, name }
+    return { target, done, upstream, backend: resolved.backend, namespace: resolved.namespace, name, load }
   }
 
   /**
@@ -260,7 +286,7 @@ export function createInvoker (options: InvokerOptions): Invoker {
   function handle (req: IncomingMessage, res: ServerResponse): void {
     if (shuttingDown) {
       res.setHeader('Connection', 'close')
-      sendProxyError(res, 503, 'Service Unavailable: the provider is shutting down')
+      sendProxyError(res, 503, SHUTTING_DOWN)
       return
     }
     if (!ALLOWED.has(req.method as string)) {
@@ -280,6 +306,43 @@ export function createInvoker (options: InvokerOptions): Invoker {
         })
       }
     )
+  }
+
+  const SHUTTING_DOWN = 'Service Unavailable: the provider is shutting down'
+
+  async function resolveRemote (url: string): Promise<RemoteResolution> {
+    if (shuttingDown) return { kind: 'refused', status: 503, message: SHUTTING_DOWN }
+    let refused: RemoteResolution = { kind: 'refused', status: 503, message: '' }
+    const r = resolve(url, (status, message) => { refused = { kind: 'refused', status, message } })
+    if (r === undefined) return refused
+    return await new Promise<RemoteResolution>((ok) => {
+      const use = (upstream: Upstream): void => {
+        if (upstream.kind !== 'http') {
+          // the main thread serves it again in full (handle), which counts it there: undo this count
+          if (r.load !== undefined) r.load.inflight--
+          ok({ kind: 'call' })
+          return
+        }
+        const o = originOf(upstream.url)
+        const pathAndQuery = r.target.pathAndQuery
+        ok({
+          kind: 'http',
+          origin: o.origin,
+          path: o.prefix === '' ? pathAndQuery : o.prefix + pathAndQuery,
+          base: upstream.url.href,
+          headers: upstream.headers,
+          done: r.done,
+          retry: upstream.alternate !== undefined ? retryVia(upstream.alternate, pathAndQuery) : undefined
+        })
+      }
+      r.upstream.then(use, (err: unknown) => {
+        afterWake(r, err, use, (e: unknown) => {
+          const message = noEndpoints(r.target.segment, e)
+          r.done(503, unexpected(e), isProviderError(e, 'NOT_FOUND'))
+          ok({ kind: 'refused', status: 503, message })
+        })
+      })
+    })
   }
 
   function upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -314,6 +377,7 @@ export function createInvoker (options: InvokerOptions): Invoker {
 
   return {
     handle,
+    resolveRemote,
     upgrade,
     closing (): void { shuttingDown = true },
     async close (): Promise<void> {

@@ -1,0 +1,44 @@
+/*
+ * The messages between the main thread and its invoke threads (invoke-threads.ts,
+ * invoke-thread.ts). Plain objects, structured-cloned by the MessagePort. Request ids are per
+ * thread.
+ */
+
+/** What a thread needs to serve the public port the way the main thread's server does. */
+export interface ThreadConfig {
+  host: string
+  port: number
+  /** the main thread's internal server: every request that is not an invocation goes there */
+  socketPath: string
+  readTimeoutMs: number
+  maxIdleConnsPerHost: number
+  /** node:http server settings copied from the main thread's server */
+  server: { keepAliveTimeout: number, headersTimeout: number, requestTimeout: number, maxHeaderSize: number }
+}
+
+export interface WireResolution {
+  kind: 'http' | 'refused' | 'call'
+  origin?: string
+  path?: string
+  base?: string
+  /** the driver's extra request headers, flat */
+  headers?: string[]
+  retry?: boolean
+  status?: number
+  message?: string
+}
+
+export type ToMain =
+  | { t: 'listening', port: number }
+  | { t: 'resolve', id: number, url: string }
+  | { t: 'done', id: number, status: number, err?: { message: string, code?: string } }
+  | { t: 'retry', id: number }
+  | { t: 'closed' }
+
+export type ToThread =
+  | { t: 'resolved', id: number, r: WireResolution }
+  | { t: 'retried', id: number, next?: { origin: string, path: string } }
+  /** answer 503 to new invocations and stop accepting connections */
+  | { t: 'closing' }
+  /** finish what is in flight (bounded), then say `closed` and exit */
+  | { t: 'close', graceMs: number }
