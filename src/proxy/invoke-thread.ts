@@ -16,12 +16,11 @@ import { relayRequestHeaders, scanRequestHeaders } from './headers.ts'
 import { createHttpForwarder } from './http-forwarder.ts'
 import type { RetryTarget } from './http-forwarder.ts'
 import { INVOKE_PREFIX, isInvokeUrl, parseInvokeUrl } from './invoke-path.ts'
+import { admit } from './invoker.ts'
 import { CLIENT_CLOSED, sendProxyError } from './replies.ts'
 import type { ThreadConfig, ToMain, ToThread, WireResolution } from './thread-protocol.ts'
 import { rejectUpgrade, tunnelWebSocket } from './websocket.ts'
 
-const INVOKE_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'])
-const SHUTTING_DOWN = 'Service Unavailable: the provider is shutting down'
 
 const port = parentPort
 if (port === null) throw new Error('invoke-thread.ts runs only as a worker thread')
@@ -76,21 +75,8 @@ function relay (req: IncomingMessage, res: ServerResponse): void {
   }, res)
 }
 
-function sendNotAllowed (res: ServerResponse): void {
-  res.writeHead(405, ['Content-Length', '0', 'Allow', [...INVOKE_METHODS].join(', ')])
-  res.end()
-}
-
 function invoke (req: IncomingMessage, res: ServerResponse): void {
-  if (shuttingDown) {
-    res.setHeader('Connection', 'close')
-    sendProxyError(res, 503, SHUTTING_DOWN)
-    return
-  }
-  if (!INVOKE_METHODS.has(req.method as string)) {
-    sendNotAllowed(res)
-    return
-  }
+  if (!admit(req, res, shuttingDown)) return
   void resolveOnMain(req.url as string).then(({ id, r }) => {
     if (r.kind === 'refused') {
       sendProxyError(res, r.status as number, r.message as string)

@@ -130,6 +130,23 @@ export function sendMethodNotAllowed (res: ServerResponse): void {
   res.end()
 }
 
+/**
+ * The checks before a /function/ request is resolved, on any thread: 503 while shutting down,
+ * 405 for a method faas-provider does not allow. False when it was answered here.
+ */
+export function admit (req: IncomingMessage, res: ServerResponse, shuttingDown: boolean): boolean {
+  if (shuttingDown) {
+    res.setHeader('Connection', 'close')
+    sendProxyError(res, 503, messages.shuttingDown)
+    return false
+  }
+  if (!ALLOWED.has(req.method as string)) {
+    sendMethodNotAllowed(res)
+    return false
+  }
+  return true
+}
+
 /** ForwardRequest.retry from Upstream.alternate: the next instance's origin and path. */
 function retryVia (alternate: () => URL | undefined, pathAndQuery: string): () => { origin: string, path: string } | undefined {
   return () => {
@@ -284,15 +301,7 @@ export function createInvoker (options: InvokerOptions): Invoker {
       : messages.noEndpoints(segment)
 
   function handle (req: IncomingMessage, res: ServerResponse): void {
-    if (shuttingDown) {
-      res.setHeader('Connection', 'close')
-      sendProxyError(res, 503, SHUTTING_DOWN)
-      return
-    }
-    if (!ALLOWED.has(req.method as string)) {
-      sendMethodNotAllowed(res)
-      return
-    }
+    if (!admit(req, res, shuttingDown)) return
     const r = resolve(req.url as string, (status, message) => { sendProxyError(res, status, message) })
     if (r === undefined) return
     const { target, done } = r
@@ -308,10 +317,8 @@ export function createInvoker (options: InvokerOptions): Invoker {
     )
   }
 
-  const SHUTTING_DOWN = 'Service Unavailable: the provider is shutting down'
-
   async function resolveRemote (url: string): Promise<RemoteResolution> {
-    if (shuttingDown) return { kind: 'refused', status: 503, message: SHUTTING_DOWN }
+    if (shuttingDown) return { kind: 'refused', status: 503, message: messages.shuttingDown }
     let refused: RemoteResolution = { kind: 'refused', status: 503, message: '' }
     const r = resolve(url, (status, message) => { refused = { kind: 'refused', status, message } })
     if (r === undefined) return refused

@@ -11,7 +11,8 @@ export const messages = {
   noName: 'Provide function name in the request path',
   noEndpoints: (name: string) => `No endpoints available for: ${name}.`,
   unreachable: (name: string) => `Can't reach service for: ${name}.`,
-  timeout: (name: string) => `Timed out waiting for: ${name}.`
+  timeout: (name: string) => `Timed out waiting for: ${name}.`,
+  shuttingDown: 'Service Unavailable: the provider is shutting down'
 }
 
 /** Status used in metrics when the caller went away before a response was sent (nginx's 499). */
