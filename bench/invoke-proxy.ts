@@ -72,8 +72,8 @@ export async function runInvokeProxy (options: InvokeProxyOptions = {}): Promise
   const rounds = options.rounds ?? Number(process.env.BENCH_ROUNDS ?? 2)
   const tool = chooseTool(log)
   const children: Child[] = []
-  let provider: Provider | undefined
-  let threaded: Provider | undefined
+  // every provider started, stopped in `finally` even when its deploy failed
+  const providers: Provider[] = []
   try {
     const upstreamScript = path.join(here, 'servers/upstream.ts')
     const upstream = await startChild(upstreamScript)
@@ -81,25 +81,22 @@ export async function runInvokeProxy (options: InvokeProxyOptions = {}): Promise
     const upstreamUrl = `http://127.0.0.1:${upstream.port}/`
     const baseline = await startChild(path.join(here, 'baseline-proxy.ts'), [upstreamUrl])
     children.push(baseline)
-    provider = await startProvider()
-    await deploy(provider, {
-      service: 'echo',
-      image: 'bench/upstream:latest',
-      envProcess: `${process.execPath} ${upstreamScript}`,
-      envVars: { mode: 'http' }
-    })
-    await waitAvailable(provider, 'echo', 1)
-    const real = provider
+    /** a provider process with the upstream script deployed as the mode=http function `echo` */
+    const providerWithEcho = async (env?: Record<string, string>): Promise<Provider> => {
+      const p = await startProvider(env)
+      providers.push(p)
+      await deploy(p, {
+        service: 'echo',
+        image: 'bench/upstream:latest',
+        envProcess: `${process.execPath} ${upstreamScript}`,
+        envVars: { mode: 'http' }
+      })
+      await waitAvailable(p, 'echo', 1)
+      return p
+    }
+    const real = await providerWithEcho()
     // the same provider with one invoke thread (invoke_threads=1: both cores on the data path)
-    threaded = await startProvider({ invoke_threads: '1', invoke_threads_start_rps: '0' })
-    await deploy(threaded, {
-      service: 'echo',
-      image: 'bench/upstream:latest',
-      envProcess: `${process.execPath} ${upstreamScript}`,
-      envVars: { mode: 'http' }
-    })
-    await waitAvailable(threaded, 'echo', 1)
-    const thr = threaded
+    const thr = await providerWithEcho({ invoke_threads: '1', invoke_threads_start_rps: '0' })
     const fake = await startChild(path.join(here, 'servers/faas-bridge-invoke.ts'), [upstreamUrl])
     children.push(fake)
     const routed = process.env.BENCH_ROUTED === '1'
@@ -168,6 +165,6 @@ export async function runInvokeProxy (options: InvokeProxyOptions = {}): Promise
       ` proxy CPU per request bare-proxy/faas-bridge ${report.cpuRatio.toFixed(2)}x`)
     return report
   } finally {
-    await Promise.all([...children.map(async (c) => { await c.stop() }), provider?.stop(), threaded?.stop()])
+    await Promise.all([...children.map(async (c) => { await c.stop() }), ...providers.map(async (p) => { await p.stop() })])
   }
 }
