@@ -97,17 +97,12 @@ function installFastPath (server: http.Server, invoker: Invoker, onInvoke?: (req
   if (listeners.length !== 1) return false
   const fastify = listeners[0] as RequestListener
   server.removeListener('request', fastify)
-  server.on('request', onInvoke === undefined
-    ? function invokeFastPath (req: http.IncomingMessage, res: http.ServerResponse) {
-      if ((req.url as string).startsWith(INVOKE_PREFIX)) invoker.handle(req, res)
-      else fastify(req, res)
-    }
-    : function invokeFastPath (req: http.IncomingMessage, res: http.ServerResponse) {
-      if ((req.url as string).startsWith(INVOKE_PREFIX)) {
-        onInvoke(req, res)
-        invoker.handle(req, res)
-      } else fastify(req, res)
-    })
+  server.on('request', function invokeFastPath (req: http.IncomingMessage, res: http.ServerResponse) {
+    if ((req.url as string).startsWith(INVOKE_PREFIX)) {
+      onInvoke?.(req, res)
+      invoker.handle(req, res)
+    } else fastify(req, res)
+  })
   return true
 }
 

@@ -75,9 +75,11 @@ export function remoteAddr (req: IncomingMessage): string {
 /**
  * The headers to send upstream: the request's own minus hop-by-hop and Host, plus
  * X-Forwarded-For / X-Forwarded-Host when absent, plus the driver's `extra` (which replace
- * same-named request headers).
+ * same-named request headers). With `relay` (an invoke thread passing a request on to the main
+ * thread's own server) Host stays and no X-Forwarded-Host is added: the main thread serves the
+ * request as if it had accepted it, X-Forwarded-For carrying the caller it cannot see.
  */
-export function scanRequestHeaders (req: IncomingMessage, extra: Record<string, string> | undefined): RequestHeaderScan {
+export function scanRequestHeaders (req: IncomingMessage, extra: Record<string, string> | undefined, relay = false): RequestHeaderScan {
   const raw = req.rawHeaders
   const headers: string[] = []
   let hasBody = false
@@ -92,7 +94,7 @@ export function scanRequestHeaders (req: IncomingMessage, extra: Record<string, 
     switch (classify(name)) {
       case 0: headers.push(name, value); break
       case H_HOP: break
-      case H_HOST: host ??= value; break
+      case H_HOST: host ??= value; if (relay) headers.push(name, value); break
       case H_CONNECTION: connection = connection === undefined ? value : `${connection}, ${value}`; break
       case H_XFF: hasXff = true; headers.push(name, value); break
       case H_XFH: hasXfh = true; headers.push(name, value); break
@@ -102,7 +104,7 @@ export function scanRequestHeaders (req: IncomingMessage, extra: Record<string, 
     }
   }
   if (!hasXff) headers.push('X-Forwarded-For', remoteAddr(req))
-  if (!hasXfh && host !== undefined) headers.push('X-Forwarded-Host', host)
+  if (!hasXfh && host !== undefined && !relay) headers.push('X-Forwarded-Host', host)
   if (connection !== undefined) {
     const tokens = connectionTokens(connection)
     if (tokens !== undefined) removeNames(headers, tokens)
@@ -157,39 +159,6 @@ export function responseHeaders (raw: Buffer[], requestContentType: string | und
   }
   if (!hasContentType && fallback) out.push('Content-Type', requestContentType ?? 'text/plain')
   return out
-}
-
-/**
- * The headers an invoke thread relays to the main thread's own server: everything but
- * hop-by-hop headers, Host included, plus X-Forwarded-For (the caller's address, which the main
- * thread cannot see on the internal socket) when absent.
- */
-export function relayRequestHeaders (req: IncomingMessage): RequestHeaderScan {
-  const raw = req.rawHeaders
-  const headers: string[] = []
-  let hasBody = false
-  let contentType: string | undefined
-  let hasXff = false
-  let connection: string | undefined
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string
-    const value = raw[i + 1] as string
-    switch (classify(name)) {
-      case H_HOP: break
-      case H_CONNECTION: connection = connection === undefined ? value : `${connection}, ${value}`; break
-      case H_XFF: hasXff = true; headers.push(name, value); break
-      case H_CONTENT_TYPE: contentType ??= value; headers.push(name, value); break
-      case H_CONTENT_LENGTH: if (value !== '0') hasBody = true; headers.push(name, value); break
-      case H_TRANSFER_ENCODING: hasBody = true; break
-      default: headers.push(name, value)
-    }
-  }
-  if (!hasXff) headers.push('X-Forwarded-For', remoteAddr(req))
-  if (connection !== undefined) {
-    const tokens = connectionTokens(connection)
-    if (tokens !== undefined) removeNames(headers, tokens)
-  }
-  return { headers, hasBody, contentType }
 }
 
 /** Same rules for a HeaderMap (the `call` upstream's InvocationResponse). */

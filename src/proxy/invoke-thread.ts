@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { parentPort, workerData } from 'node:worker_threads'
-import { relayRequestHeaders, scanRequestHeaders } from './headers.ts'
+import { scanRequestHeaders } from './headers.ts'
 import { createHttpForwarder } from './http-forwarder.ts'
 import type { RetryTarget } from './http-forwarder.ts'
 import { INVOKE_PREFIX, isInvokeUrl, parseInvokeUrl } from './invoke-path.ts'
@@ -50,18 +50,9 @@ function reportDone (id: number, status: number, err?: Error & { code?: string }
     : { t: 'done', id, status, err: { message: err.message, ...(err.code !== undefined ? { code: err.code } : {}) } })
 }
 
-function flatten (headers: string[] | undefined, into: string[]): string[] {
-  if (headers === undefined || headers.length === 0) return into
-  const lower = new Set<string>()
-  for (let i = 0; i < headers.length; i += 2) lower.add((headers[i] as string).toLowerCase())
-  const out: string[] = []
-  for (let i = 0; i < into.length; i += 2) if (!lower.has((into[i] as string).toLowerCase())) out.push(into[i] as string, into[i + 1] as string)
-  return out.concat(headers)
-}
-
 /** Everything that is not an invocation, and `call` invocations: the main thread serves them. */
 function relay (req: IncomingMessage, res: ServerResponse): void {
-  const scan = relayRequestHeaders(req)
+  const scan = scanRequestHeaders(req, undefined, true)
   mainThread.forward({
     origin: 'http://localhost',
     path: req.url as string,
@@ -90,12 +81,12 @@ function invoke (req: IncomingMessage, res: ServerResponse): void {
       reportDone(id, CLIENT_CLOSED)
       return
     }
-    const scan = scanRequestHeaders(req, undefined)
+    const scan = scanRequestHeaders(req, r.headers)
     upstreams.forward({
       origin: r.origin as string,
       path: r.path as string,
       method: req.method as string,
-      headers: flatten(r.headers, scan.headers),
+      headers: scan.headers,
       body: scan.hasBody ? req : null,
       contentType: scan.contentType,
       name: parseInvokeUrl(req.url as string).segment,
@@ -129,11 +120,11 @@ function upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
       rejectUpgrade(socket, 501, `WebSocket is not supported by the backend of: ${target.segment}.`)
       return
     }
-    const scan = scanRequestHeaders(req, undefined)
+    const scan = scanRequestHeaders(req, r.headers)
     tunnelWebSocket(req, socket, head, {
       url: new URL(r.base as string),
       path: target.pathAndQuery,
-      headers: flatten(r.headers, scan.headers),
+      headers: scan.headers,
       name: target.segment,
       readTimeoutMs: config.readTimeoutMs
     }, (status) => { reportDone(id, status) })
@@ -143,7 +134,7 @@ function upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
 /** `shouldUpgradeCallback` (Node ≥ 24.9) is not in @types/node's Server yet. */
 type UpgradeAwareServer = http.Server & { shouldUpgradeCallback?: (req: IncomingMessage) => boolean }
 
-const server = http.createServer({ maxHeaderSize: config.server.maxHeaderSize }, (req, res) => {
+const server = http.createServer({ maxHeaderSize: config.server.maxHeaderSize, connectionsCheckingInterval: config.server.connectionsCheckingInterval }, (req, res) => {
   if ((req.url as string).startsWith(INVOKE_PREFIX)) invoke(req, res)
   else relay(req, res)
 }) as UpgradeAwareServer

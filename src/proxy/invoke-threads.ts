@@ -60,13 +60,12 @@ function threadScript (): URL {
 function toWire (r: RemoteResolution): WireResolution {
   if (r.kind === 'refused') return { kind: 'refused', status: r.status, message: r.message }
   if (r.kind === 'call') return { kind: 'call' }
-  const headers = r.headers === undefined ? undefined : Object.entries(r.headers).flat()
   return {
     kind: 'http',
     origin: r.origin,
     path: r.path,
     base: r.base,
-    ...(headers !== undefined ? { headers } : {}),
+    ...(r.headers !== undefined ? { headers: r.headers } : {}),
     retry: r.retry !== undefined
   }
 }
@@ -81,7 +80,6 @@ export function createInvokeThreads (options: InvokeThreadsOptions): InvokeThrea
   const workers: Worker[] = []
   let internal: net.Server | undefined
   let socketDir: string | undefined
-  let startedOnce = false
   let shuttingDown = false
   let invocations = 0
   let starting: Promise<number | undefined> | undefined
@@ -149,8 +147,7 @@ export function createInvokeThreads (options: InvokeThreadsOptions): InvokeThrea
   }
 
   async function start (server: http.Server, listen?: { host: string, port: number }): Promise<number | undefined> {
-    if (startedOnce || shuttingDown || options.count <= 0) return undefined
-    startedOnce = true
+    if (starting !== undefined || shuttingDown || options.count <= 0) return undefined
     starting = startThreads(server, listen)
     return await starting
   }
@@ -170,6 +167,8 @@ export function createInvokeThreads (options: InvokeThreadsOptions): InvokeThrea
         server: {
           keepAliveTimeout: server.keepAliveTimeout,
           headersTimeout: server.headersTimeout,
+          // Node keeps the option on the server; headersTimeout is enforced only this often
+          connectionsCheckingInterval: (server as http.Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval,
           requestTimeout: server.requestTimeout,
           maxHeaderSize: http.maxHeaderSize
         }

@@ -13,7 +13,7 @@ export interface ThreadConfig {
   readTimeoutMs: number
   maxIdleConnsPerHost: number
   /** node:http server settings copied from the main thread's server */
-  server: { keepAliveTimeout: number, headersTimeout: number, requestTimeout: number, maxHeaderSize: number }
+  server: { keepAliveTimeout: number, headersTimeout: number, requestTimeout: number, maxHeaderSize: number, connectionsCheckingInterval: number }
 }
 
 export interface WireResolution {
@@ -21,8 +21,8 @@ export interface WireResolution {
   origin?: string
   path?: string
   base?: string
-  /** the driver's extra request headers, flat */
-  headers?: string[]
+  /** the driver's extra request headers */
+  headers?: Record<string, string>
   retry?: boolean
   status?: number
   message?: string
