@@ -1,35 +1,49 @@
 /*
- * The maximum of concurrent runs across provider replicas: before a call creates its TaskRun (and
- * while it holds its slot in this process's limiter, concurrency.ts, whose bounded queue and 429
- * stay as they are) it waits until fewer than the maximum of the function's TaskRuns are under way
- * in the cluster — every replica's, counted from the API. `activeRuns` is the one place that counts,
- * so it can read an informer's cache instead of a LIST once one exists.
+ * The maximum of concurrent runs across provider replicas. A call holds a slot in this process's
+ * limiter first (concurrency.ts: its bounded queue and 429 are per replica), then claims one of the
+ * function's `replicas` run slots in the cluster: a coordination.k8s.io/v1 Lease per slot in the
+ * function's namespace (../kubernetes/common/lease-slots.ts), created to claim it, renewed while
+ * the run is under way and deleted when the call ends, however it ends. The API server's
+ * create-if-absent is the atomic step: two replicas claiming in the same round trip cannot both
+ * get one slot, so the maximum holds for the whole deployment.
  *
- * Limit of this scheme (honest): two replicas that count within the same API round trip can both
- * see room and start one run each, so the maximum can be passed by at most (replicas − 1) for the
- * length of those runs; calls through one replica never pass it.
+ * Where it can still be passed (honest): a holder that cannot renew its Lease for a whole
+ * slotLeaseSeconds (its API server connection lost while its run goes on) loses the slot to a
+ * waiter although its run is still under way; a holder that dies keeps its slot until then. After
+ * a scale-down, runs already holding slots above the new maximum finish; no new one starts there.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
-import { listRuns } from './cleanup.ts'
-import type { RunClients } from './runs.ts'
-import { CANCELLED, isDone } from './tekton-types.ts'
+import { randomBytes } from 'node:crypto'
+import os from 'node:os'
+import type { KubeConfig } from '@kubernetes/client-node'
+import type { DriverContext } from '../../src/core/driver.ts'
+import { FUNCTION_LABEL } from '../kubernetes/common/function-spec.ts'
+import { LeaseSlots } from '../kubernetes/common/lease-slots.ts'
+import type { KubeRetryPolicy } from '../kubernetes/common/transport.ts'
+import type { Label } from '../kubernetes/common/secrets.ts'
+import { ROLE_LABEL } from './mapping.ts'
 
-/** first and largest pause between two counts while the cluster is full */
-const ROOM_POLL_MIN_MS = 25
-const ROOM_POLL_MAX_MS = 500
+/** ROLE_LABEL of the slot Leases */
+export const ROLE_RUN_SLOT = 'run-slot'
 
-/** TaskRuns matching `selector` (one function's) that have neither finished nor been cancelled. */
-export async function activeRuns (clients: RunClients, namespace: string, selector: string): Promise<number> {
-  return (await listRuns(clients, namespace, selector)).filter((r) => !isDone(r) && r.spec?.status !== CANCELLED).length
+export interface RunSlotSettings {
+  managedBy: Label
+  slotLeaseSeconds: number
+  logger: DriverContext['logger']
+  now?: () => number
 }
 
-/** Resolves once `count()` is below `limit`; rejects when `signal` aborts (the call's timeout or its caller leaving). */
-export async function waitForClusterRoom (count: () => Promise<number>, limit: number, signal: AbortSignal): Promise<void> {
-  let delay = ROOM_POLL_MIN_MS
-  for (;;) {
-    signal.throwIfAborted()
-    if (await count() < limit) return
-    await sleep(delay, undefined, { signal })
-    delay = Math.min(ROOM_POLL_MAX_MS, delay * 2)
-  }
+/** this process in the Leases' holderIdentity: host, pid and a random part (a restarted pid is another holder) */
+function processIdentity (): string {
+  return `${os.hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`
+}
+
+/** The function's run slots: Leases labelled with the function, managed-by and role run-slot. */
+export function runSlots (config: KubeConfig, policy: Partial<KubeRetryPolicy>, s: RunSlotSettings): LeaseSlots {
+  return new LeaseSlots(config, policy, {
+    leaseDurationMs: s.slotLeaseSeconds * 1000,
+    identity: processIdentity(),
+    labels: (fn) => ({ [FUNCTION_LABEL]: fn, [s.managedBy.key]: s.managedBy.value, [ROLE_LABEL]: ROLE_RUN_SLOT }),
+    logger: s.logger,
+    ...(s.now !== undefined ? { now: s.now } : {})
+  })
 }

@@ -20,7 +20,8 @@ import { KubernetesNamespaceStore } from '../kubernetes/common/namespaces.ts'
 import { openPodLogs } from '../kubernetes/common/pod-logs.ts'
 import { KubernetesSecretStore } from '../kubernetes/common/secrets.ts'
 import { deleteConfigMap, deleteRun, listRequestConfigMaps, listRuns, TaskRunJanitor } from './cleanup.ts'
-import { activeRuns } from './cluster-runs.ts'
+import { runSlots } from './cluster-runs.ts'
+import type { LeaseSlots } from '../kubernetes/common/lease-slots.ts'
 import { ConcurrencyLimiter } from './concurrency.ts'
 import { makeCall } from './invoke.ts'
 import { ANNOTATIONS, buildTask, maxConcurrencyOf, STEP_FUNCTION, stepContainer, toFunctionStatus } from './mapping.ts'
@@ -45,6 +46,7 @@ export class TektonDriver implements Driver {
   readonly namespaces: KubernetesNamespaceStore
   readonly limiter: ConcurrencyLimiter
   readonly janitor: TaskRunJanitor
+  readonly slots: LeaseSlots
   private readonly context: DriverContext
   private readonly logger: DriverContext['logger']
   private readonly inFlight = new Set<AbortController>()
@@ -64,6 +66,7 @@ export class TektonDriver implements Driver {
       holdsWorkloads: async (ns) => (await this.listTasks(ns, 1)).length > 0
     })
     this.limiter = new ConcurrencyLimiter(options.maxQueue)
+    this.slots = runSlots(clients.config, clients.policy, { managedBy: options.managedBy, slotLeaseSeconds: options.slotLeaseSeconds, logger: this.logger })
     this.janitor = new TaskRunJanitor(this.runClients, {
       keepTaskRuns: options.keepTaskRuns,
       managedBy: options.managedBy,
@@ -171,7 +174,7 @@ export class TektonDriver implements Driver {
     }
   }
 
-  /** The Task, then its TaskRuns (calls under way end with 500) and request ConfigMaps. */
+  /** The Task, then its TaskRuns (calls under way end with 500), request ConfigMaps and run slot Leases. */
   async remove (namespace: string, name: string): Promise<void> {
     this.assertOpen()
     await this.readTask(namespace, name)
@@ -184,6 +187,7 @@ export class TektonDriver implements Driver {
     const selector = this.janitor.selector(name)
     for (const run of await listRuns(this.runClients, namespace, selector)) await deleteRun(this.runClients, namespace, run.metadata?.name ?? '')
     for (const cm of await listRequestConfigMaps(this.runClients, namespace, selector)) await deleteConfigMap(this.runClients, namespace, cm.metadata?.name ?? '')
+    await this.slots.removeAll(namespace, name)
   }
 
   private usage (namespace: string, name: string): Record<string, string> {
@@ -244,7 +248,7 @@ export class TektonDriver implements Driver {
         clients: this.runClients,
         options: this.options,
         limiter: this.limiter,
-        activeRuns: async (ns, fn) => await activeRuns(this.runClients, ns, this.janitor.selector(fn)),
+        slots: this.slots,
         logger: this.logger,
         execTimeoutMs: this.context.execTimeoutMs,
         onRunFinished: (ns, fn) => { if (!this.closed) this.janitor.schedule(ns, fn) },
@@ -281,6 +285,7 @@ export class TektonDriver implements Driver {
     this.closed = true
     for (const ac of this.inFlight) ac.abort(new Error('the tekton backend is closing'))
     await this.janitor.idle()
+    await this.slots.idle()
     closeKubeConnections(this.clients.config)
   }
 }

@@ -1,6 +1,7 @@
 /*
- * One invocation = one TaskRun. The call waits for a free run slot (concurrency.ts) and for room
- * under the maximum in the whole cluster (cluster-runs.ts: other provider replicas' runs), reads the
+ * One invocation = one TaskRun. The call waits for a free run slot in this process (concurrency.ts)
+ * and claims one of the function's slots in the cluster (cluster-runs.ts: a Lease, so other
+ * provider replicas' runs count; released when the call ends), reads the
  * body (413 above maxBodyBytes), creates the request ConfigMap and the TaskRun (labelled with the
  * function and the call id), waits for it through a watch (runs.ts), and answers:
  *   200 + stdout (the `body` result, or the `response` step's log when larger than a result);
@@ -14,7 +15,7 @@ import { performance } from 'node:perf_hooks'
 import type { DriverContext, HeaderMap, InvocationRequest, InvocationResponse } from '../../src/core/driver.ts'
 import { backendError, isProviderError, timeout } from '../../src/core/errors.ts'
 import { isKubeCode, kubeCall, toProviderError } from '../kubernetes/common/errors.ts'
-import { waitForClusterRoom } from './cluster-runs.ts'
+import type { LeaseSlots, SlotClaim } from '../kubernetes/common/lease-slots.ts'
 import type { ConcurrencyLimiter } from './concurrency.ts'
 import {
   buildRequestConfigMap, buildTaskRun, maxConcurrencyOf, RESULT_BODY, RESULT_DELIVERY, RESULT_SIZE, STEP_FUNCTION,
@@ -32,8 +33,8 @@ export interface InvokeDeps {
   clients: RunClients
   options: TektonOptions
   limiter: ConcurrencyLimiter
-  /** the function's TaskRuns under way in the cluster, every provider replica's (cluster-runs.ts) */
-  activeRuns: (namespace: string, fn: string) => Promise<number>
+  /** the function's run slots in the cluster, shared by every provider replica (cluster-runs.ts) */
+  slots: LeaseSlots
   logger: DriverContext['logger']
   execTimeoutMs: number
   /** a call ended: prune the function's old TaskRuns */
@@ -75,13 +76,15 @@ export function makeCall (deps: InvokeDeps, namespace: string, task: Task): (req
     const timedOut = (): Error => timeout(`function "${fn}" did not finish within ${deps.execTimeoutMs} ms (read_timeout); its TaskRun was cancelled`)
     deps.inFlight.add(ac)
     let release: (() => void) | undefined
+    let slot: SlotClaim | undefined
     let created: string | undefined
     let configMap: string | undefined
     let finished = false
     try {
       release = await deps.limiter.acquire(key, maxConcurrencyOf(task), signal)
-      // the maximum holds for the whole deployment: other replicas' runs count too
-      await waitForClusterRoom(async () => await deps.activeRuns(namespace, fn), maxConcurrencyOf(task), signal)
+      const callId = firstHeader(req.headers, CALL_ID_HEADER) ?? randomUUID()
+      // the maximum holds for the whole deployment: other replicas' runs hold slots too
+      slot = await deps.slots.claim(namespace, fn, maxConcurrencyOf(task), callId, signal)
       const body = await Promise.race([
         readBody(req, options.maxBodyBytes),
         new Promise<never>((_resolve, reject) => {
@@ -89,7 +92,6 @@ export function makeCall (deps: InvokeDeps, namespace: string, task: Task): (req
         })
       ])
       const headers = headersEnv(req, body.length)
-      const callId = firstHeader(req.headers, CALL_ID_HEADER) ?? randomUUID()
       const name = runName(fn)
       const settings = {
         namespace,
@@ -149,7 +151,13 @@ export function makeCall (deps: InvokeDeps, namespace: string, task: Task): (req
       if (isProviderError(err) || req.signal.aborted || ac.signal.aborted) throw err
       throw backendError(`function "${fn}": ${(err as Error).message}`, err)
     } finally {
-      release?.()
+      // this process's next caller starts once the cluster slot is gone (else it would find it taken)
+      if (slot !== undefined) {
+        const local = release
+        void slot.release().finally(() => local?.())
+      } else {
+        release?.()
+      }
       deps.inFlight.delete(ac)
       if (created !== undefined && !finished) {
         const why = deadline.aborted

@@ -24,6 +24,8 @@ export interface TektonOptions extends KubeConnectionOptions {
   keepTaskRuns: number
   /** invocations that wait per function once `replicas` runs are under way; one more gets 429 */
   maxQueue: number
+  /** a run slot's Lease not renewed for this long is free again (its holder died); renewed every third of it */
+  slotLeaseSeconds: number
   /** lines of the failing step's log in a 500 answer */
   failureLogLines: number
   imagePullPolicy: ImagePullPolicy
@@ -52,6 +54,8 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 export const DEFAULT_KEEP_TASKRUNS = 10
 export const DEFAULT_MAX_QUEUE = 100
 export const DEFAULT_FAILURE_LOG_LINES = 20
+/** as client-go's leader election lease duration: a dead replica's slots come back within 15 s */
+export const DEFAULT_SLOT_LEASE_SECONDS = 15
 /** each invocation is a new pod: an image already on the node starts it fastest */
 export const DEFAULT_IMAGE_PULL_POLICY: ImagePullPolicy = 'IfNotPresent'
 /** A TaskRun's own timeout is read_timeout plus this, so Tekton stops runs the provider no longer watches. */
@@ -76,6 +80,7 @@ export function validateOptions (options: Record<string, unknown> | undefined): 
     maxResponseBytes: integer(opts, 'maxResponseBytes', DEFAULT_MAX_RESPONSE_BYTES, 1, 1024 * 1024 * 1024),
     keepTaskRuns: integer(opts, 'keepTaskRuns', DEFAULT_KEEP_TASKRUNS, 0, 10_000),
     maxQueue: integer(opts, 'maxQueue', DEFAULT_MAX_QUEUE, 0, 100_000),
+    slotLeaseSeconds: integer(opts, 'slotLeaseSeconds', DEFAULT_SLOT_LEASE_SECONDS, 1, 3600),
     failureLogLines: integer(opts, 'failureLogLines', DEFAULT_FAILURE_LOG_LINES, 0, 10_000),
     imagePullPolicy: oneOf(BACKEND, opts, 'imagePullPolicy', ['Always', 'IfNotPresent', 'Never'], DEFAULT_IMAGE_PULL_POLICY),
     ...(serviceAccountName !== undefined ? { serviceAccountName } : {}),

@@ -11,6 +11,9 @@ export const TEKTON_PERMISSIONS: Array<{ apiGroup: string, resource: string, ver
   { apiGroup: 'tekton.dev', resource: 'taskruns', verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   // each call's request (headers and body) as the TaskRun's workspace
   { apiGroup: '', resource: 'configmaps', verbs: ['list', 'create', 'delete'] },
+  // the run slots (cluster-runs.ts): claim (create), wait for one (list, watch), take over an
+  // expired one and renew (update), read back after a failed renewal (get), release (delete)
+  { apiGroup: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
   // logs of the TaskRun pods (follow watches for new runs), large responses, failure log tails
   { apiGroup: '', resource: 'pods', verbs: ['list', 'watch'] },
   { apiGroup: '', resource: 'pods/log', verbs: ['get'] },

@@ -35,6 +35,15 @@ export function leaseTimingProblem (o: Pick<LeaseElectionOptions, 'leaseDuration
   return undefined
 }
 
+/**
+ * What identifies one write of a Lease's record: holder, renewTime and transitions. A candidate
+ * notes on its own clock when this last changed; unchanged for leaseDurationSeconds = expired.
+ * Shared with the run slots (lease-slots.ts).
+ */
+export function leaseRecordKey (spec: V1Lease['spec']): string {
+  return JSON.stringify([spec?.holderIdentity ?? '', String(spec?.renewTime ?? ''), spec?.leaseTransitions ?? 0])
+}
+
 export class LeaseElector {
   private readonly api: CoordinationV1Api
   private readonly opts: LeaseElectionOptions
@@ -149,7 +158,7 @@ export class LeaseElector {
       }
       const spec = lease.spec ?? {}
       const holder = spec.holderIdentity ?? ''
-      const key = JSON.stringify([holder, String(spec.renewTime ?? ''), spec.leaseTransitions ?? 0])
+      const key = leaseRecordKey(spec)
       if (key !== this.observedKey) {
         this.observedKey = key
         this.observedAt = began
@@ -191,7 +200,7 @@ export class LeaseElector {
     this.renewedAt = began
     this.holder = this.opts.identity
     const spec = lease.spec ?? {}
-    this.observedKey = JSON.stringify([spec.holderIdentity ?? '', String(spec.renewTime ?? ''), spec.leaseTransitions ?? 0])
+    this.observedKey = leaseRecordKey(spec)
     this.observedAt = began
     this.ok()
   }

@@ -613,7 +613,7 @@ export class FakeKubernetes {
       { ...(route.name !== undefined ? { name: route.name } : {}), group: route.res.group, kind: route.res.plural })
   }
 
-  private async readBody (req: IncomingMessage): Promise<unknown> {
+  private async readText (req: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = []
     let size = 0
     for await (const c of req) {
@@ -621,12 +621,25 @@ export class FakeKubernetes {
       if (size > MAX_BODY_BYTES) throw new HttpError(413, 'RequestEntityTooLarge', 'request entity too large')
       chunks.push(c as Buffer)
     }
-    const text = Buffer.concat(chunks).toString('utf8')
+    return Buffer.concat(chunks).toString('utf8')
+  }
+
+  private parseBody (text: string): unknown {
     try {
       return JSON.parse(text)
     } catch {
       throw new HttpError(400, 'BadRequest', `the body of the request was in an unknown format - accepted media types include: application/json`)
     }
+  }
+
+  private async readBody (req: IncomingMessage): Promise<unknown> {
+    return this.parseBody(await this.readText(req))
+  }
+
+  /** A body that may be absent (DELETE's DeleteOptions): undefined when empty. */
+  private async readOptionalBody (req: IncomingMessage): Promise<unknown> {
+    const text = await this.readText(req)
+    return text.trim() === '' ? undefined : this.parseBody(text)
   }
 
   /**
@@ -758,6 +771,19 @@ export class FakeKubernetes {
       case 'DELETE': {
         this.authorize('delete', route)
         const held = this.store.get(info.table, namespace, name)
+        // DeleteOptions.preconditions (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/delete-options/):
+        // "Must be fulfilled before a deletion is carried out. If not possible, a 409 Conflict status will be returned."
+        // uid and resourceVersion, with the API server's messages (staging/src/k8s.io/apiserver/pkg/storage: Precondition.Check)
+        const options = await this.readOptionalBody(req) as { preconditions?: { uid?: string, resourceVersion?: string } } | undefined
+        const pre = options?.preconditions
+        if (held !== undefined && pre !== undefined && pre !== null) {
+          if (pre.uid !== undefined && pre.uid !== null && pre.uid !== held.metadata.uid) {
+            throw new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${info.qualified} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${String(held.metadata.uid)}`)
+          }
+          if (pre.resourceVersion !== undefined && pre.resourceVersion !== null && pre.resourceVersion !== held.metadata.resourceVersion) {
+            throw new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${info.qualified} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${String(held.metadata.resourceVersion)}`)
+          }
+        }
         if (held !== undefined && (held.metadata.finalizers as string[] | undefined ?? []).length > 0) {
           // https://kubernetes.io/docs/concepts/overview/working-with-objects/finalizers/: a delete of an
           // object with finalizers only marks it (metadata.deletionTimestamp); it stays, readable and

@@ -10,7 +10,7 @@
  * condition Succeeded=True; otherwise Succeeded=False, reason Failed, the step's exit code.
  * spec.status TaskRunCancelled ends a run (reason TaskRunCancelled), spec.timeout too (reason
  * TaskRunTimeout); deleting a TaskRun deletes its pod. Pods end Succeeded or Failed and keep
- * their logs.
+ * their logs. history records the number of each function's TaskRuns under way at every change.
  *
  * Simplifications: a missing Task or request ConfigMap fails the run at once (no resolution
  * retries); step `response` is not run unless delivery is "log"; pods are not deleted on cancel.
@@ -63,6 +63,10 @@ export class FakeTekton {
   handler: FunctionHandler
   /** TaskRuns that were cancelled (namespace/name) */
   readonly cancelled: string[] = []
+  /** every change of the number of a function's TaskRuns under way (created, not yet finished or deleted) */
+  readonly history: Array<{ at: number, namespace: string, fn: string, running: number }> = []
+  /** namespace/function → its TaskRuns under way */
+  private readonly active = new Map<string, Set<string>>()
   private readonly fake: FakeKubernetes
   private readonly store: ObjectStore
   private readonly controller: FakeController
@@ -94,6 +98,24 @@ export class FakeTekton {
       .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
   }
 
+  /** The most TaskRuns of the function under way at once, by the history. */
+  peakRunning (namespace: string, fn: string): number {
+    return this.history.filter((h) => h.namespace === namespace && h.fn === fn).reduce((m, h) => Math.max(m, h.running), 0)
+  }
+
+  private track (run: KubeObject, under: boolean): void {
+    const ns = run.metadata.namespace as string
+    const fn = String(run.metadata.labels?.faas_function ?? '')
+    const key = `${ns}/${fn}`
+    const set = this.active.get(key) ?? new Set<string>()
+    const had = set.has(run.metadata.name)
+    if (had === under) return
+    if (under) set.add(run.metadata.name)
+    else set.delete(run.metadata.name)
+    this.active.set(key, set)
+    this.history.push({ at: Date.now(), namespace: ns, fn, running: set.size })
+  }
+
   private later (ms: number, fn: () => void): void {
     if (this.closed) return
     const t = setTimeout(() => { this.timers.delete(t); if (!this.closed) fn() }, ms)
@@ -107,6 +129,7 @@ export class FakeTekton {
     const name = ev.object.metadata.name
     const key = `${ns}/${name}`
     if (ev.type === 'ADDED') {
+      this.track(ev.object, true)
       this.later(this.stepDelayMs, () => { this.start(ns, name) })
       const limit = parseDuration(ev.object.spec?.timeout)
       if (limit !== undefined) this.later(limit, () => { this.finish(ns, name, { status: 'False', reason: 'TaskRunTimeout', message: `TaskRun "${name}" failed to finish within "${String(ev.object.spec?.timeout)}"` }) })
@@ -114,6 +137,7 @@ export class FakeTekton {
       this.cancelled.push(key)
       this.finish(ns, name, { status: 'False', reason: 'TaskRunCancelled', message: `TaskRun "${name}" was cancelled. ${String(ev.object.spec?.statusMessage ?? '')}`.trim() })
     } else if (ev.type === 'DELETED') {
+      this.track(ev.object, false)
       this.finished.add(key)
       const pod = `${name}-pod`
       if (this.store.get(PODS, ns, pod) !== undefined) this.store.delete(PODS, 'pods', ns, pod)
@@ -144,6 +168,8 @@ export class FakeTekton {
     const key = `${ns}/${name}`
     if (this.finished.has(key)) return
     this.finished.add(key)
+    const run = this.store.get(TASKRUNS, ns, name)
+    if (run !== undefined) this.track(run, false)
     const pod = `${name}-pod`
     this.setPodPhase(ns, pod, cond.status === 'True' ? 'Succeeded' : 'Failed', exitCode ?? (cond.status === 'True' ? 0 : 1))
     this.writeStatus(ns, name, { completionTime: kubeNow(), conditions: [{ type: 'Succeeded', ...cond, lastTransitionTime: kubeNow() }], ...extra })

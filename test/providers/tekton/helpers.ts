@@ -83,6 +83,30 @@ export async function tektonApp (t: Test, opts: SetupOptions = {}): Promise<Tekt
   return { ...setup, app, url, backends }
 }
 
+export interface ReplicaApp {
+  url: string
+  driver: TektonDriver
+}
+
+/**
+ * One more provider replica on the same fake cluster: its own kubeconfig, driver and app (a second
+ * pod of the provider, as far as the cluster can tell). Stopped when the test ends.
+ */
+export async function replicaApp (t: Test, setup: TektonSetup, name: string, driverOpts: Record<string, unknown> = {}, timeoutMs = 5000): Promise<ReplicaApp> {
+  const kubeconfig = path.join(path.dirname(setup.kubeconfig), `config-${name}`)
+  await writeFile(kubeconfig, setup.fake.kubeconfig(), { mode: 0o600 })
+  const driver = await createDriver({ kubeconfig, inCluster: false, ...driverOpts }, { logger: pino({ level: 'silent' }), namespaces: NAMESPACES, execTimeoutMs: timeoutMs })
+  const backends = new Backends([{ backend: { name: 'tekton', driver }, namespaces: NAMESPACES }], NS)
+  await backends.init()
+  const app = await buildApp({ backends, readTimeoutMs: timeoutMs, writeTimeoutMs: 3000, systemBodyLimit: 1024 * 1024, maxIdleConnsPerHost: 16 })
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(async () => {
+    await app.close()
+    await backends.close()
+  })
+  return { url, driver }
+}
+
 export const fnSpec = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   service: name,
   image: 'ghcr.io/openfaas/alpine:latest',
