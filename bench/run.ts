@@ -8,6 +8,8 @@
  *   (c) fork            — fork-per-request invocations/s vs the raw spawn rate
  *   (d)+(e) functions   — GET /system/functions with 1,000 functions vs /healthz; provider RSS
  *   (f) wake            — scale to zero: first request → 200 on a parked function vs a cold start
+ *   memory              — idle RSS (smaps_rollup) of 3 fresh starts of npm start's and the image's
+ *                         command vs bare node and a bare fastify server
  *   kubernetes          — API-server requests per 1,000 invocations (steady, rollout), invoke
  *                         throughput kubernetes/local backend, 1,000-function list p99 from the cache
  *   kubernetes-wake     — kubernetes scale from zero (endpoints mode): server answering → first 200,
@@ -21,6 +23,7 @@ import { runInvokeProxy } from './invoke-proxy.ts'
 import { runKubernetes } from './kubernetes.ts'
 import { runKubernetesWake } from './kubernetes-wake.ts'
 import { runManyFunctions } from './many-functions.ts'
+import { runMemory } from './memory.ts'
 import { runScaleFromZero } from './scale-from-zero.ts'
 import { runWake } from './wake.ts'
 
@@ -36,6 +39,7 @@ const SECTIONS: Section[] = [
   { name: 'fork', title: '(c) fork-per-request', run: async () => await runFork() },
   { name: 'functions', title: '(d) GET /system/functions with 1,000 functions, (e) provider RSS', run: async () => await runManyFunctions() },
   { name: 'wake', title: '(f) wake from scale to zero: parked vs cold', run: async () => await runWake() },
+  { name: 'memory', title: 'idle memory: RSS of fresh starts (npm start, image command) vs bare node and fastify', run: async () => await runMemory() },
   { name: 'kubernetes', title: 'kubernetes backend: API requests per invocation, throughput vs local, list from the cache', run: async () => await runKubernetes() },
   { name: 'kubernetes-wake', title: 'kubernetes backend: scale from zero, server answering → first 200, wake probe vs kubelet only', run: async () => await runKubernetesWake() }
 ]

@@ -21,6 +21,7 @@ import { secretRoutes } from './api/secrets.ts'
 import { replicaLoadRoutes } from './api/replica-load.ts'
 import { Autoscaler, type AutoscalerOptions } from './autoscale/autoscaler.ts'
 import { uiRoutes } from './api/ui.ts'
+import { lazyValidatorFactory } from './api/lazy-validator.ts'
 import { historyRoutes } from './api/history.ts'
 import { HistoryStore } from './history/store.ts'
 
@@ -105,7 +106,9 @@ export async function buildApp (opts: AppOptions): Promise<FastifyInstance> {
     },
     bodyLimit: opts.systemBodyLimit,
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 500 },
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } }
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    // idle memory: each route's schema is compiled on its first request (lazy-validator.ts)
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory() } }
   })
   const metrics = opts.metrics ?? createMetrics()
   app.decorate('metrics', metrics)

@@ -1,16 +1,17 @@
 /*
  * The dashboard: the built single-page app (dist/ui/, from `npm run build:ui`) served at /ui/ with
- * @fastify/static, behind the same basic auth as /system; and GET /system/backends, the read-only
+ * @fastify/send, behind the same basic auth as /system; and GET /system/backends, the read-only
  * list of backends (name, driver kind, namespaces) the overview groups namespaces by.
  * index.html is revalidated on every load (no-cache); the other assets have content hashes in their
  * names and are cached for a year (private: they sit behind authentication). When the built UI is
  * missing, /ui/ answers 503 saying how to build it: the API never depends on it.
+ * @fastify/send (and its MIME table) is imported on the first /ui/ request, not at start-up: an
+ * idle provider that nobody opens the dashboard on does not carry it (~3 MB of RSS).
  */
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import fastifyStatic from '@fastify/static'
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { sendText } from './errors.ts'
 import type { SystemOptions } from './context.ts'
 
@@ -54,20 +55,30 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (app, opts) => {
     return
   }
 
+  let sender: Promise<typeof import('@fastify/send').send> | undefined
+  const serve = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const send = await (sender ??= import('@fastify/send').then((m) => m.send))
+    const file = (request.params as { '*'?: string })['*'] ?? ''
+    // send URI-decodes the path and refuses what leaves root (403) and dot-files (dotfiles: deny)
+    const result = await send(request.raw, encodeURI(`/${file === '' ? 'index.html' : file}`), {
+      root, dotfiles: 'deny', index: false, cacheControl: false
+    })
+    if (result.type === 'directory') return sendText(reply, 404, 'not found')
+    if (result.type === 'error') {
+      const status = (result.metadata.error as { status?: number }).status ?? 500
+      return sendText(reply, status, status === 404 ? 'not found' : result.metadata.error.message)
+    }
+    reply.code(result.statusCode).headers(result.headers)
+    reply.header('cache-control', path.basename(result.metadata.path) === 'index.html' ? 'no-cache' : IMMUTABLE)
+    return await reply.send(result.stream)
+  }
+
   await app.register(async (scope) => {
     scope.addHook('onSend', async (_request, reply, payload) => {
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v)
       return payload
     })
-    await scope.register(fastifyStatic, {
-      root,
-      prefix: '/ui/',
-      index: 'index.html',
-      cacheControl: false,
-      dotfiles: 'deny',
-      setHeaders: (reply, file) => {
-        reply.header('cache-control', path.basename(file) === 'index.html' ? 'no-cache' : IMMUTABLE)
-      }
-    })
+    scope.get('/ui/', serve)
+    scope.get('/ui/*', serve)
   })
 }

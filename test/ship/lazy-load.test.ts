@@ -1,7 +1,8 @@
 /*
  * What an idle provider on the local backend does not load (idle memory): no cloud or Kubernetes
- * SDK, no YAML parser without a config file, no undici before the first http invocation — and
- * that the first invocation then does load undici (so the check below can fail).
+ * SDK, no YAML parser without a config file, no undici before the first http invocation, no
+ * static-file sender before the first dashboard request — and that the first /ui/ request and the
+ * first invocation then do load them and work (so the checks below can fail).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -9,9 +10,12 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { startProviderProcess } from '../helpers/provider-process.ts'
+import { ensureUi } from '../helpers/ui.ts'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const NOT_AT_IDLE = ['undici', 'yaml', '@aws-sdk', '@google-cloud', '@kubernetes/client-node']
+const NOT_AT_IDLE = ['undici', 'yaml', '@aws-sdk', '@google-cloud', '@kubernetes/client-node', '@fastify/send', 'mime']
+
+t.before(async () => { await ensureUi() })
 
 async function loadedPackages (log: string): Promise<Set<string>> {
   const text = await readFile(log, 'utf8')
@@ -20,7 +24,7 @@ async function loadedPackages (log: string): Promise<Set<string>> {
   return out
 }
 
-t.test('an idle provider loads no SDK, no YAML parser and no undici; the first http invocation loads undici', async (t) => {
+t.test('an idle provider loads no SDK, no YAML parser, no undici and no static-file sender; first use loads and uses them', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fb-lazy-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const log = path.join(dir, 'loaded.txt')
@@ -33,6 +37,24 @@ t.test('an idle provider loads no SDK, no YAML parser and no undici; the first h
   const idle = await loadedPackages(log)
   t.ok(idle.has('fastify'), 'the recorder sees packages')
   for (const pkg of NOT_AT_IDLE) t.notOk([...idle].some((p) => p === pkg || p.startsWith(pkg + '/')), `${pkg} is not loaded at idle`)
+
+  // the dashboard: its sender is loaded by the first request, which serves index.html and an asset
+  const index = await fetch(`${p.url}/ui/`)
+  t.equal(index.status, 200, 'GET /ui/ on first use')
+  t.match(index.headers.get('content-type'), /^text\/html/)
+  const html = await index.text()
+  t.match(html, /<div id="app">/)
+  const script = /src="(assets\/[^"]+\.js)"/.exec(html)?.[1]
+  t.type(script, 'string', 'index.html names its script')
+  const asset = await fetch(`${p.url}/ui/${script ?? ''}`)
+  t.equal(asset.status, 200)
+  t.match(asset.headers.get('content-type'), /javascript/)
+  t.ok((await loadedPackages(log)).has('@fastify/send'), '@fastify/send is loaded by the first /ui/ request')
+
+  // route schemas are compiled on first use: the first invalid deploy is still refused by them
+  const invalid = await fetch(`${p.url}/system/functions`, { method: 'POST', body: JSON.stringify({ service: 5, image: 'x' }) })
+  t.equal(invalid.status, 400)
+  t.match(await invalid.text(), /body\.service must be string/)
 
   const fprocess = `node ${path.join(repoRoot, 'test/fixtures/http-function.mjs')}`
   const deploy = await fetch(`${p.url}/system/functions`, {
