@@ -18,7 +18,8 @@ import type { RetryTarget } from './http-forwarder.ts'
 import { INVOKE_PREFIX, isInvokeUrl, parseInvokeUrl } from './invoke-path.ts'
 import { admit } from './invoker.ts'
 import { CLIENT_CLOSED, sendProxyError } from './replies.ts'
-import type { ThreadConfig, ToMain, ToThread, WireResolution } from './thread-protocol.ts'
+import { batcher } from './thread-protocol.ts'
+import type { InvocationToMain, ThreadConfig, ToMain, ToThread, WireResolution } from './thread-protocol.ts'
 import { rejectUpgrade, tunnelWebSocket } from './websocket.ts'
 
 
@@ -26,6 +27,7 @@ const port = parentPort
 if (port === null) throw new Error('invoke-thread.ts runs only as a worker thread')
 const config = workerData as ThreadConfig
 const post = (m: ToMain): void => { port.postMessage(m) }
+const send = batcher<InvocationToMain>((m) => { post({ t: 'batch', m }) })
 
 const upstreams = createHttpForwarder({ readTimeoutMs: config.readTimeoutMs, connections: config.maxIdleConnsPerHost })
 // the main thread's API answers as slowly as it answers (log streams): no read timeout of ours
@@ -40,12 +42,12 @@ async function resolveOnMain (url: string): Promise<{ id: number, r: WireResolut
   const id = ++nextId
   return await new Promise((resolve) => {
     resolving.set(id, (r) => { resolve({ id, r }) })
-    post({ t: 'resolve', id, url })
+    send({ t: 'resolve', id, url })
   })
 }
 
 function reportDone (id: number, status: number, err?: Error & { code?: string }): void {
-  post(err === undefined
+  send(err === undefined
     ? { t: 'done', id, status }
     : { t: 'done', id, status, err: { message: err.message, ...(err.code !== undefined ? { code: err.code } : {}) } })
 }
@@ -95,7 +97,7 @@ function invoke (req: IncomingMessage, res: ServerResponse): void {
         ? {
             retry: async () => await new Promise<RetryTarget | undefined>((resolve) => {
               retrying.set(id, resolve)
-              post({ t: 'retry', id })
+              send({ t: 'retry', id })
             })
           }
         : {})
@@ -159,18 +161,19 @@ function startClosing (): Promise<void> {
 
 port.on('message', (m: ToThread) => {
   switch (m.t) {
-    case 'resolved': {
-      const k = resolving.get(m.id)
-      resolving.delete(m.id)
-      k?.(m.r)
+    case 'batch':
+      for (const a of m.m) {
+        if (a.t === 'resolved') {
+          const k = resolving.get(a.id)
+          resolving.delete(a.id)
+          k?.(a.r)
+        } else {
+          const k = retrying.get(a.id)
+          retrying.delete(a.id)
+          k?.(a.next)
+        }
+      }
       break
-    }
-    case 'retried': {
-      const k = retrying.get(m.id)
-      retrying.delete(m.id)
-      k?.(m.next)
-      break
-    }
     case 'closing':
       void startClosing()
       break

@@ -18,7 +18,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { Invoker, RemoteResolution } from './invoker.ts'
-import type { ThreadConfig, ToMain, ToThread, WireResolution } from './thread-protocol.ts'
+import { batcher } from './thread-protocol.ts'
+import type { InvocationToMain, InvocationToThread, ThreadConfig, ToMain, ToThread, WireResolution } from './thread-protocol.ts'
 
 export interface InvokeThreadsOptions {
   count: number
@@ -86,8 +87,8 @@ export function createInvokeThreads (options: InvokeThreadsOptions): InvokeThrea
 
   function serve (worker: Worker): void {
     const pending = new Map<number, Pending>()
-    const send = (m: ToThread): void => { worker.postMessage(m) }
-    worker.on('message', (m: ToMain) => {
+    const send = batcher<InvocationToThread>((m) => { worker.postMessage({ t: 'batch', m } satisfies ToThread) })
+    const receive = (m: InvocationToMain): void => {
       switch (m.t) {
         case 'resolve':
           void invoker.resolveRemote(m.url).then((r) => {
@@ -109,6 +110,9 @@ export function createInvokeThreads (options: InvokeThreadsOptions): InvokeThrea
           break
         }
       }
+    }
+    worker.on('message', (m: ToMain) => {
+      if (m.t === 'batch') for (const a of m.m) receive(a)
     })
     worker.once('exit', (code) => {
       const i = workers.indexOf(worker)
