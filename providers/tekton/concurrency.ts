@@ -3,7 +3,7 @@
  * finds `limit` runs under way waits in line (first come, first served) while fewer than
  * `maxQueue` calls wait; one more is refused at once with TOO_MANY_REQUESTS (429). Waiting
  * counts against the call's timeout: an aborted waiter leaves the line. This line is per provider
- * process; the maximum across replicas is held by cluster-runs.ts (runs counted from the API).
+ * process; the maximum across replicas is held by cluster-runs.ts (one Lease per run slot).
  */
 import { tooManyRequests, unavailable } from '../../src/core/errors.ts'
 

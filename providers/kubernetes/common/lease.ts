@@ -41,7 +41,10 @@ export function leaseTimingProblem (o: Pick<LeaseElectionOptions, 'leaseDuration
  * Shared with the run slots (lease-slots.ts).
  */
 export function leaseRecordKey (spec: V1Lease['spec']): string {
-  return JSON.stringify([spec?.holderIdentity ?? '', String(spec?.renewTime ?? ''), spec?.leaseTransitions ?? 0])
+  // renewTime as ms: the typed client gives a Date, a raw watch event the RFC 3339 text
+  const t = spec?.renewTime as Date | string | undefined
+  const renewed = t instanceof Date ? t.getTime() : Date.parse(t ?? '')
+  return JSON.stringify([spec?.holderIdentity ?? '', Number.isNaN(renewed) ? '' : renewed, spec?.leaseTransitions ?? 0])
 }
 
 export class LeaseElector {
