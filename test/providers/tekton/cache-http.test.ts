@@ -28,12 +28,17 @@ async function synced (url: string, resource: string): Promise<void> {
   }, { timeoutMs: 10_000 })
 }
 
-/** deployed, and the Task cache holds it */
-async function deployed (url: string, name: string, extra: Record<string, unknown> = {}): Promise<void> {
-  const r = await api(url, 'POST', '/system/functions', fnSpec(name, extra))
+/** deployed, and the Task cache answers for it (it has seen the deploy) */
+async function deployed (url: string, fake: FakeKubernetes, name: string): Promise<void> {
+  const r = await api(url, 'POST', '/system/functions', fnSpec(name))
   if (r.status !== 202) throw new Error(`deploy ${name}: ${r.status} ${r.text}`)
   await synced(url, TASKS_RES)
   await synced(url, RUNS_RES)
+  await eventually(async () => {
+    fake.requests.length = 0
+    check((await api(url, 'GET', `/system/function/${name}`)).status === 200, 'status')
+    check(apiCalls(fake).length === 0, 'answered from the cache')
+  }, { timeoutMs: 10_000 })
 }
 
 /** a watch of one TaskRun (fieldSelector metadata.name=…), what a call opens without the cache */
@@ -51,12 +56,7 @@ function changeTask (fake: FakeKubernetes, name: string, annotations: Record<str
 
 t.test('steady state: list and status read no Task from the API; calls neither read their Task nor watch their run', async (t) => {
   const { url, fake } = await tektonApp(t)
-  await deployed(url, 'echo')
-  await eventually(async () => {
-    fake.requests.length = 0
-    check((await api(url, 'GET', '/system/function/echo')).status === 200, 'status')
-    check(apiCalls(fake).length === 0, 'answered from the cache (it has seen the deploy)')
-  }, { timeoutMs: 10_000 })
+  await deployed(url, fake, 'echo')
   fake.requests.length = 0
   for (let i = 0; i < 10; i++) {
     t.equal((await api(url, 'GET', '/system/functions')).json().length, 1)
@@ -79,8 +79,8 @@ t.test('steady state: list and status read no Task from the API; calls neither r
 
 t.test('a Task changed or removed behind the provider\'s back shows after the watch event', async (t) => {
   const { url, fake } = await tektonApp(t)
-  await deployed(url, 'a')
-  await deployed(url, 'b')
+  await deployed(url, fake, 'a')
+  await deployed(url, fake, 'b')
   changeTask(fake, 'a', { [ANNOTATIONS.maxConcurrency]: '4' })
   await eventually(async () => {
     check((await api(url, 'GET', '/system/function/a')).json().replicas === 4, 'status shows the change')
@@ -100,8 +100,8 @@ t.test('a Task changed or removed behind the provider\'s back shows after the wa
 
 t.test('a dropped watch resumes from its resourceVersion; a compacted one re-lists and the cache follows', async (t) => {
   const { url, fake } = await tektonApp(t, { fake: { bookmarkIntervalMs: 0 } })
-  await deployed(url, 'a')
-  await deployed(url, 'b')
+  await deployed(url, fake, 'a')
+  await deployed(url, fake, 'b')
   t.equal(await metric(url, 'faas_bridge_backend_cache_relists_total', TASKS_RES), 1, 'one list at start')
   const taskWatches = (): RecordedRequest[] => fake.requests.filter((r) => isWatch(r) && r.path.endsWith('/tasks'))
   const before = taskWatches().length
@@ -134,7 +134,7 @@ t.test('a cache stale beyond its bound is not trusted: status reads the API, cal
   // the caches' clock is the test's and stands still: the bound passes when the test moves it
   let now = Date.now()
   const { url, fake, tekton } = await tektonApp(t, { clock: () => now })
-  await deployed(url, 'a')
+  await deployed(url, fake, 'a')
   await eventually(async () => { check((await api(url, 'POST', '/function/a', 'warm')).status === 200, 'served') }, { timeoutMs: 10_000 })
   // the informers' watches cannot come back (a call's own watch of its run still can)
   fake.fault({ kind: 'status', status: 500, match: informerWatch })
