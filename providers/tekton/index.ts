@@ -5,11 +5,20 @@
  * newest N per function (cleanup.ts). Secrets, namespaces, pod logs and the client set-up are the
  * Kubernetes backend's shared code (../kubernetes/common/). Only Tasks labelled faas_function and
  * app.kubernetes.io/managed-by=<managedBy> are functions of this provider.
+ *
+ * Reads of Tasks (list, status, scale's and logs' existence check, each invocation's Task) come
+ * from an informer cache per served namespace (cache.ts, the kubernetes backend's CacheSet and
+ * Informer), and calls wait for their TaskRuns' ends through a TaskRun informer (run-waiter.ts).
+ * A cache not synced yet, disconnected longer than `cacheStaleAfterMs`, or that has not yet seen
+ * this driver's own last write of a Task is not trusted: that read goes to the API and is counted
+ * as a fallback (/metrics, --check). Writes always go to the API.
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
-import type { CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
+import type { CacheReport, CreateDriver, Driver, DriverContext, LogQuery, Upstream } from '../../src/core/driver.ts'
 import { backendError, conflict, invalid, notFound, unavailable } from '../../src/core/errors.ts'
 import type { FunctionDeployment, FunctionStatus, LogMessage } from '../../src/core/types.ts'
+import { CacheSet, type CachedResource } from '../kubernetes/common/cache-set.ts'
+import type { Informer } from '../kubernetes/common/informer.ts'
 import { checkNamespace, checkRead, DEFAULT_CHECK_TIMEOUT_MS } from '../kubernetes/common/check.ts'
 import { createKubeClients, type KubeClients } from '../kubernetes/common/client.ts'
 import { closeKubeConnections } from '../kubernetes/common/connections.ts'
@@ -22,12 +31,14 @@ import { KubernetesSecretStore } from '../kubernetes/common/secrets.ts'
 import { deleteConfigMap, deleteRun, listRequestConfigMaps, listRuns, TaskRunJanitor } from './cleanup.ts'
 import { runSlots } from './cluster-runs.ts'
 import type { LeaseSlots } from '../kubernetes/common/lease-slots.ts'
+import { taskRunsCache, tasksCache, TASKS_RESOURCE } from './cache.ts'
 import { ConcurrencyLimiter } from './concurrency.ts'
 import { makeCall } from './invoke.ts'
 import { ANNOTATIONS, buildTask, maxConcurrencyOf, STEP_FUNCTION, stepContainer, toFunctionStatus } from './mapping.ts'
 import { TASKRUN_TIMEOUT_MARGIN_MS, validateOptions, type TektonOptions } from './options.ts'
+import { TaskRunWaiter } from './run-waiter.ts'
 import type { RunClients } from './runs.ts'
-import { TASKRUN_LABEL, TASKS, TEKTON_GROUP, TEKTON_VERSION, type Task, type TaskList } from './tekton-types.ts'
+import { TASKRUN_LABEL, TASKS, TEKTON_GROUP, TEKTON_VERSION, type Task, type TaskList, type TaskRun } from './tekton-types.ts'
 
 export type { TektonOptions } from './options.ts'
 
@@ -35,7 +46,12 @@ type Deployment = FunctionDeployment & { namespace: string }
 
 /** Read-modify-write attempts when another writer changes the Task in between (409). */
 export const UPDATE_ATTEMPTS = 3
-const TASKS_RESOURCE = `${TASKS}.${TEKTON_GROUP}`
+
+/** for tests: the caches' clock (what the staleness bound is measured on) and reconnect backoff */
+export interface CacheTestOptions {
+  now?: () => number
+  backoffBaseMs?: number
+}
 
 export class TektonDriver implements Driver {
   readonly kind = 'tekton'
@@ -51,8 +67,13 @@ export class TektonDriver implements Driver {
   private readonly logger: DriverContext['logger']
   private readonly inFlight = new Set<AbortController>()
   private closed = false
+  /** undefined when the caches are off */
+  readonly cacheSet: CacheSet | undefined
+  private readonly taskSpec: CachedResource<Task>
+  private readonly runSpec: CachedResource<TaskRun>
+  private readonly runWaiter: TaskRunWaiter | undefined
 
-  constructor (options: TektonOptions, context: DriverContext, clients: KubeClients) {
+  constructor (options: TektonOptions, context: DriverContext, clients: KubeClients, cacheOptions: CacheTestOptions = {}) {
     this.options = options
     this.clients = clients
     this.context = context
@@ -72,6 +93,57 @@ export class TektonDriver implements Driver {
       managedBy: options.managedBy,
       orphanAfterMs: context.execTimeoutMs + TASKRUN_TIMEOUT_MARGIN_MS
     }, this.logger)
+    const selector = managedFunctionSelector(options.managedBy)
+    this.taskSpec = tasksCache(this.custom, selector)
+    this.runSpec = taskRunsCache(this.custom, selector)
+    // a --check run next to a live provider reads once and starts no watches until check() asks
+    this.cacheSet = options.cache
+      ? new CacheSet({
+        config: clients.config,
+        staleAfterMs: options.cacheStaleAfterMs,
+        ...cacheOptions,
+        onError: (err, where) => { this.logger.warn({ err, ...where }, 'tekton cache: list or watch failed; retrying with backoff') }
+      })
+      : undefined
+    this.runWaiter = this.cacheSet !== undefined
+      ? new TaskRunWaiter((ns) => this.informer(this.runSpec, ns), (ns) => { this.cacheSet?.fallback(this.runSpec.resource, ns) })
+      : undefined
+    if (context.checkOnly !== true) this.startCaches()
+  }
+
+  private startCaches (): void {
+    for (const ns of this.context.namespaces) {
+      this.informer(this.taskSpec, ns)
+      this.informer(this.runSpec, ns)
+    }
+  }
+
+  private informer<T extends Task | TaskRun> (spec: CachedResource<T>, namespace: string): Informer<T> | undefined {
+    if (this.cacheSet === undefined || this.closed) return undefined
+    return this.cacheSet.informer(spec, namespace)
+  }
+
+  /** The namespace's Task cache when it may answer for `name` (every function when undefined). */
+  private trustedTasks (namespace: string, name?: string): Informer<Task> | undefined {
+    const inf = this.informer(this.taskSpec, namespace)
+    if (inf === undefined) return undefined
+    if (name !== undefined ? inf.trusted(name) : inf.trustedAll()) return inf
+    this.cacheSet?.fallback(this.taskSpec.resource, namespace)
+    return undefined
+  }
+
+  /** After a write of `name`: the cache is not trusted for it until it has seen `rv` (or its absence). */
+  private wrote (namespace: string, name: string, rv: string | undefined | 'gone'): void {
+    this.informer(this.taskSpec, namespace)?.expect(name, rv)
+  }
+
+  /** The function's Task, from the cache when it may answer; NOT_FOUND when absent or not one of ours. */
+  private async cachedTask (namespace: string, name: string): Promise<Task> {
+    const inf = this.trustedTasks(namespace, name)
+    if (inf === undefined) return await this.readTask(namespace, name)
+    const task = inf.get(name)
+    if (task === undefined || !this.isFunction(task)) throw this.missing(namespace, name)
+    return task
   }
 
   private get runClients (): RunClients {
@@ -146,8 +218,10 @@ export class TektonDriver implements Driver {
     const secretTypes = await this.secretTypes(fn)
     const body = buildTask(fn, this.taskSettings(fn, initialReplicas(fn), secretTypes))
     try {
-      await this.custom.createNamespacedCustomObject({ ...this.api(namespace), body })
+      const created = await this.custom.createNamespacedCustomObject({ ...this.api(namespace), body }) as Task
+      this.wrote(namespace, name, created.metadata?.resourceVersion)
     } catch (err) {
+      this.wrote(namespace, name, undefined) // whatever happened, read it back from the API for a while
       if (isKubeCode(err, 409)) throw conflict(`function "${name}" already exists in namespace "${namespace}"`)
       throw toProviderError(err, { verb: 'create', resource: TASKS_RESOURCE, namespace, name })
     }
@@ -165,9 +239,11 @@ export class TektonDriver implements Driver {
       const next = buildTask(fn, this.taskSettings(fn, maxConcurrencyOf(cur), secretTypes))
       next.metadata = { ...next.metadata, resourceVersion: cur.metadata?.resourceVersion }
       try {
-        await this.custom.replaceNamespacedCustomObject({ ...this.api(namespace), name, body: next })
+        const replaced = await this.custom.replaceNamespacedCustomObject({ ...this.api(namespace), name, body: next }) as Task
+        this.wrote(namespace, name, replaced.metadata?.resourceVersion)
         return
       } catch (err) {
+        this.wrote(namespace, name, undefined)
         if (isKubeCode(err, 404)) throw this.missing(namespace, name)
         if (!isKubeCode(err, 409) || attempt >= UPDATE_ATTEMPTS) throw toProviderError(err, { verb: 'update', resource: TASKS_RESOURCE, namespace, name })
       }
@@ -183,6 +259,8 @@ export class TektonDriver implements Driver {
     } catch (err) {
       if (isKubeCode(err, 404)) throw this.missing(namespace, name)
       throw toProviderError(err, { verb: 'delete', resource: TASKS_RESOURCE, namespace, name })
+    } finally {
+      this.wrote(namespace, name, 'gone')
     }
     const selector = this.janitor.selector(name)
     for (const run of await listRuns(this.runClients, namespace, selector)) await deleteRun(this.runClients, namespace, run.metadata?.name ?? '')
@@ -197,25 +275,30 @@ export class TektonDriver implements Driver {
 
   async list (namespace: string): Promise<FunctionStatus[]> {
     this.assertOpen()
-    return (await this.listTasks(namespace))
+    // mapped per call: the runs-in-flight annotations are this process's live counts
+    const cached = this.trustedTasks(namespace)
+    const tasks = cached !== undefined ? cached.list().filter((t) => this.isFunction(t)) : await this.listTasks(namespace)
+    return tasks
       .map((t) => toFunctionStatus(t, this.options.managedBy, this.usage(namespace, t.metadata?.name ?? '')))
       .sort((a, b) => a.name.localeCompare(b.name))
   }
 
   async status (namespace: string, name: string): Promise<FunctionStatus> {
     this.assertOpen()
-    return toFunctionStatus(await this.readTask(namespace, name), this.options.managedBy, this.usage(namespace, name))
+    return toFunctionStatus(await this.cachedTask(namespace, name), this.options.managedBy, this.usage(namespace, name))
   }
 
   /** replicas = the maximum of concurrent runs, kept as an annotation on the Task (merge patch). */
   async scale (namespace: string, name: string, replicas: number): Promise<void> {
     this.assertOpen()
     if (!Number.isInteger(replicas) || replicas < 0) throw invalid(`replicas must be an integer >= 0, got ${replicas}`)
-    await this.readTask(namespace, name)
+    await this.cachedTask(namespace, name)
     try {
-      await this.custom.patchNamespacedCustomObject({ ...this.api(namespace), name, body: { metadata: { annotations: { [ANNOTATIONS.maxConcurrency]: String(replicas) } } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+      const patched = await this.custom.patchNamespacedCustomObject({ ...this.api(namespace), name, body: { metadata: { annotations: { [ANNOTATIONS.maxConcurrency]: String(replicas) } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch)) as Task
+      this.wrote(namespace, name, patched.metadata?.resourceVersion)
     } catch (err) {
+      this.wrote(namespace, name, undefined)
       if (isKubeCode(err, 404)) throw this.missing(namespace, name)
       throw toProviderError(err, { verb: 'patch', resource: TASKS_RESOURCE, namespace, name })
     }
@@ -224,7 +307,7 @@ export class TektonDriver implements Driver {
   /** Step `function`'s log of each of the function's TaskRun pods; instance = the TaskRun's name. */
   async logs (query: LogQuery, signal: AbortSignal): Promise<AsyncIterable<LogMessage>> {
     this.assertOpen()
-    await this.readTask(query.namespace, query.name)
+    await this.cachedTask(query.namespace, query.name)
     return await openPodLogs(this.clients, {
       namespace: query.namespace,
       selector: `${FUNCTION_LABEL}=${query.name},${TASKRUN_LABEL}`,
@@ -240,7 +323,7 @@ export class TektonDriver implements Driver {
 
   async upstream (namespace: string, name: string): Promise<Upstream> {
     this.assertOpen()
-    const task = await this.readTask(namespace, name)
+    const task = await this.cachedTask(namespace, name)
     if (maxConcurrencyOf(task) === 0) throw unavailable(`function "${name}" is scaled to 0 concurrent runs`)
     return {
       kind: 'call',
@@ -252,7 +335,8 @@ export class TektonDriver implements Driver {
         logger: this.logger,
         execTimeoutMs: this.context.execTimeoutMs,
         onRunFinished: (ns, fn) => { if (!this.closed) this.janitor.schedule(ns, fn) },
-        inFlight: this.inFlight
+        inFlight: this.inFlight,
+        ...(this.runWaiter !== undefined ? { runWaiter: this.runWaiter } : {})
       }, namespace, task)
     }
   }
@@ -278,6 +362,18 @@ export class TektonDriver implements Driver {
         timeoutMs: DEFAULT_CHECK_TIMEOUT_MS
       })
     }
+    if (this.cacheSet === undefined) return
+    // the caches list and watch: prove that works (RBAC list+watch) within the bound
+    this.startCaches()
+    if (!await this.cacheSet.waitForSync(DEFAULT_CHECK_TIMEOUT_MS)) {
+      const stuck = this.cacheSet.reports().filter((r) => r.state !== 'synced').map((r) => `${r.resource} in "${r.namespace}"`)
+      throw backendError(`tekton: the informer caches did not sync within ${DEFAULT_CHECK_TIMEOUT_MS} ms (${stuck.join(', ')}); check that RBAC allows list and watch on them (${docs})`)
+    }
+  }
+
+  /** Driver.caches(): the informers' state for /metrics and --check. */
+  caches (): CacheReport[] {
+    return this.cacheSet?.reports() ?? []
   }
 
   /** Calls under way are abandoned (their TaskRuns cancelled); cleanup passes are awaited. */
@@ -286,14 +382,16 @@ export class TektonDriver implements Driver {
     for (const ac of this.inFlight) ac.abort(new Error('the tekton backend is closing'))
     await this.janitor.idle()
     await this.slots.idle()
+    await this.cacheSet?.close()
     closeKubeConnections(this.clients.config)
   }
 }
 
-export async function createDriver (options: Record<string, unknown>, context: DriverContext): Promise<TektonDriver> {
+/** `cacheOptions`: the caches' clock and backoff, for tests */
+export async function createDriver (options: Record<string, unknown>, context: DriverContext, cacheOptions: CacheTestOptions = {}): Promise<TektonDriver> {
   const opts = validateOptions(options)
   const clients = createKubeClients(opts)
-  const driver = new TektonDriver(opts, context, clients)
+  const driver = new TektonDriver(opts, context, clients, cacheOptions)
   context.logger.info({ server: clients.server, inCluster: clients.inCluster }, 'tekton backend ready')
   return driver
 }

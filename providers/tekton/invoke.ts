@@ -22,6 +22,7 @@ import {
   STEP_RESPONSE, stepContainer, stepEnv
 } from './mapping.ts'
 import { TASKRUN_TIMEOUT_MARGIN_MS, type TektonOptions } from './options.ts'
+import type { TaskRunWaiter } from './run-waiter.ts'
 import { firstHeader, headersEnv, readBody } from './request.ts'
 import { cancelTaskRun, logTail, readLogBytes, TASKRUNS_RESOURCE, waitForTaskRun, type RunClients } from './runs.ts'
 import { resultOf, succeeded, TASKRUNS, TEKTON_GROUP, TEKTON_VERSION, type Task, type TaskRun } from './tekton-types.ts'
@@ -41,6 +42,8 @@ export interface InvokeDeps {
   onRunFinished: (namespace: string, fn: string) => void
   /** calls under way, so close() can cancel them */
   inFlight: Set<AbortController>
+  /** waits for runs' ends through the TaskRun cache (run-waiter.ts); undefined: one watch per run */
+  runWaiter?: TaskRunWaiter
 }
 
 /** lower-case letters and digits, as Kubernetes' generateName suffixes */
@@ -110,7 +113,9 @@ export function makeCall (deps: InvokeDeps, namespace: string, task: Task): (req
         }) as TaskRun)
       created = name
       logger.debug({ function: fn, namespace, taskRun: name, callId }, 'invocation: TaskRun created')
-      const done = await waitForTaskRun(clients, namespace, name, run.metadata?.resourceVersion, signal)
+      const createdRv = run.metadata?.resourceVersion
+      const perRun = async (): Promise<TaskRun> => await waitForTaskRun(clients, namespace, name, createdRv, signal)
+      const done = deps.runWaiter !== undefined ? await deps.runWaiter.wait(namespace, name, createdRv, signal, perRun) : await perRun()
       finished = true
       const out: HeaderMap = {
         [TASKRUN_HEADER]: name,

@@ -8,8 +8,11 @@ import {
   connectionOptions, DEFAULT_NAMESPACE_LABEL, managedByOption, oneOf, optionError, optionalString, parseLabelOption
 } from '../kubernetes/common/options.ts'
 import type { Label } from '../kubernetes/common/secrets.ts'
+import { DEFAULT_CACHE_STALE_AFTER_MS } from '../kubernetes/common/informer.ts'
+import { optionReader } from '../../src/core/option-reader.ts'
 
 const BACKEND = 'tekton'
+const reader = optionReader(BACKEND)
 
 export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never'
 
@@ -35,6 +38,10 @@ export interface TektonOptions extends KubeConnectionOptions {
   namespaceLabel: Label
   /** app.kubernetes.io/managed-by on everything this backend creates */
   managedBy: Label
+  /** informer caches of the Tasks (list, status, invocations) and TaskRuns (a call's end); false: every read asks the API */
+  cache: boolean
+  /** a cache whose watch has been down longer than this is not trusted: reads go to the API */
+  cacheStaleAfterMs: number
 }
 
 /** A ConfigMap holds at most 1 MiB; 16 KiB of it are kept for the request's headers. */
@@ -85,6 +92,8 @@ export function validateOptions (options: Record<string, unknown> | undefined): 
     imagePullPolicy: oneOf(BACKEND, opts, 'imagePullPolicy', ['Always', 'IfNotPresent', 'Never'], DEFAULT_IMAGE_PULL_POLICY),
     ...(serviceAccountName !== undefined ? { serviceAccountName } : {}),
     namespaceLabel: parseLabelOption(BACKEND, 'namespaceLabel', opts.namespaceLabel ?? DEFAULT_NAMESPACE_LABEL),
-    managedBy: managedByOption(BACKEND, opts)
+    managedBy: managedByOption(BACKEND, opts),
+    cache: reader.bool(opts, 'cache', true),
+    cacheStaleAfterMs: reader.int(opts, 'cacheStaleAfterMs', DEFAULT_CACHE_STALE_AFTER_MS, 100)
   }
 }

@@ -5,8 +5,8 @@
  * (namespace CRUD needs a ClusterRole); everything else is namespaced.
  */
 export const TEKTON_PERMISSIONS: Array<{ apiGroup: string, resource: string, verbs: string[] }> = [
-  // functions
-  { apiGroup: 'tekton.dev', resource: 'tasks', verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'] },
+  // functions (watch: the Task informer)
+  { apiGroup: 'tekton.dev', resource: 'tasks', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
   // invocations: create, watch to the end, cancel (patch), prune
   { apiGroup: 'tekton.dev', resource: 'taskruns', verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   // each call's request (headers and body) as the TaskRun's workspace

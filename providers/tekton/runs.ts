@@ -41,7 +41,7 @@ export async function getTaskRun (clients: RunClients, namespace: string, name: 
   }
 }
 
-const deleted = (name: string): Error => backendError(`TaskRun "${name}" was deleted before it finished`)
+export const deleted = (name: string): Error => backendError(`TaskRun "${name}" was deleted before it finished`)
 
 /**
  * Resolves with the TaskRun once its Succeeded condition is True or False. Rejects with the

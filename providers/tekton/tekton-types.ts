@@ -82,6 +82,7 @@ export interface TaskRunList {
 }
 
 export interface TaskList {
+  metadata?: { resourceVersion?: string }
   items: Task[]
 }
 

@@ -7,25 +7,15 @@
  * says stale); the driver's own writes are read back even before the cache sees them.
  */
 import t from 'tap'
-import type { FakeKubernetes, RecordedRequest } from '../../fakes/kubernetes/server.ts'
 import { DEPLOYMENTS, PODS } from '../../fakes/kubernetes/controller.ts'
 import { check, eventually } from '../../../src/driver-contract/eventually.ts'
+import { apiCalls, cacheMetric, isWatch } from './cache-helpers.ts'
 import { api, figlet, kubeApp, NS } from './helpers.ts'
 import { podServers } from './pod-servers.ts'
 
-const isWatch = (r: RecordedRequest): boolean => /[?&]watch=(true|1)/.test(r.query)
-/** requests at the fake that are not the informers' open watches */
-const apiCalls = (fake: FakeKubernetes): RecordedRequest[] => fake.requests.filter((r) => !isWatch(r))
-
-/** the value of /metrics series `name` for this namespace's cache of `resource` (and `extra` label, e.g. 'state="synced"') */
+/** the value of /metrics series `name` for this namespace's cache of `resource` (and `extra` label) */
 async function metric (url: string, name: string, resource: string, extra = ''): Promise<number | undefined> {
-  const text = (await api(url, 'GET', '/metrics')).text
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue
-    const labels = line.slice(name.length + 1, line.lastIndexOf('}'))
-    if (labels.includes(`resource="${resource}"`) && labels.includes(`namespace="${NS}"`) && labels.includes(extra)) return Number(line.slice(line.lastIndexOf(' ') + 1))
-  }
-  return undefined
+  return await cacheMetric(url, name, resource, NS, extra)
 }
 
 async function ready (url: string, name: string, replicas = 1): Promise<void> {

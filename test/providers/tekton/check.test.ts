@@ -1,8 +1,9 @@
 /*
  * `--check` for the tekton backend: per configured namespace, the namespace is read and one Task
- * listed (limit=1) from the fake API server. Passes against a healthy fake; fails with the backend,
- * the read and the reason: RBAC refusal on tasks (which verb/resource), the tekton.dev/v1 API not
- * served, a missing namespace, and a closed port (with the server URL).
+ * listed (limit=1) from the fake API server, then the Task and TaskRun caches must sync. Passes
+ * against a healthy fake; fails with the backend, the read and the reason: RBAC refusal on tasks
+ * (which verb/resource), caches that cannot list, the tekton.dev/v1 API not served, a missing
+ * namespace, and a closed port (with the server URL).
  */
 import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
@@ -28,7 +29,22 @@ t.test('a healthy cluster with Tekton: a namespace read and a one-item Task list
   t.teardown(k.cleanup)
   await t.resolves(k.driver.check())
   const seen = k.fake.requests.map((r) => `${r.method} ${r.path}${r.query}`)
-  t.same(seen, NAMESPACES.flatMap((ns) => [`GET /api/v1/namespaces/${ns}`, `GET /apis/tekton.dev/v1/namespaces/${ns}/tasks?limit=1`]))
+  const checks = NAMESPACES.flatMap((ns) => [`GET /api/v1/namespaces/${ns}`, `GET /apis/tekton.dev/v1/namespaces/${ns}/tasks?limit=1`])
+  t.same(seen.filter((r) => checks.includes(r)), checks, 'the namespace and one Task read per namespace')
+  const selector = new URLSearchParams({ labelSelector: 'faas_function,app.kubernetes.io/managed-by=faas-bridge' }).toString()
+  t.ok(seen.filter((r) => !checks.includes(r)).every((r) => /^GET \/apis\/tekton\.dev\/v1\/namespaces\/[^/]+\/(tasks|taskruns)\?/.test(r) && r.includes(selector)),
+    'nothing else is read but the caches\' label-selected lists and watches')
+  t.same(k.driver.caches().map((c) => `${c.resource} ${c.namespace} ${c.state}`).sort(),
+    NAMESPACES.flatMap((ns) => [`taskruns.tekton.dev ${ns} synced`, `tasks.tekton.dev ${ns} synced`]).sort(), 'and check() waited for the caches to sync')
+})
+
+t.test('caches that cannot list: --check says which, and what RBAC must allow', async (t) => {
+  const k = await startTekton()
+  t.teardown(k.cleanup)
+  k.fake.deny('list', 'taskruns')
+  const driver = await createDriver({ kubeconfig: k.kubeconfig, inCluster: false }, { logger, namespaces: [NS], execTimeoutMs: 5000, checkOnly: true })
+  t.teardown(async () => { await driver.close() })
+  await t.rejects(driver.check(), /^tekton: the informer caches did not sync within \d+ ms \(taskruns\.tekton\.dev in "ci"\); check that RBAC allows list and watch on them \(docs\/backends\/tekton\.md#rbac\)/)
 })
 
 t.test('RBAC refuses listing Tasks → 403 naming verb and resource', async (t) => {

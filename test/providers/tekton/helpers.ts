@@ -37,6 +37,8 @@ export interface SetupOptions {
   namespaces?: string[]
   /** read_timeout: the driver's execTimeoutMs and the app's readTimeoutMs */
   timeoutMs?: number
+  /** the caches' clock (what their staleness bound is measured on) */
+  clock?: () => number
 }
 
 export async function startTekton (opts: SetupOptions = {}): Promise<TektonSetup> {
@@ -48,7 +50,7 @@ export async function startTekton (opts: SetupOptions = {}): Promise<TektonSetup
   const kubeconfig = path.join(dir, 'config')
   await writeFile(kubeconfig, fake.kubeconfig(), { mode: 0o600 })
   const logger = pino({ level: 'silent' })
-  const driver = await createDriver({ kubeconfig, inCluster: false, ...opts.driver }, { logger, namespaces, execTimeoutMs: opts.timeoutMs ?? 5000 })
+  const driver = await createDriver({ kubeconfig, inCluster: false, ...opts.driver }, { logger, namespaces, execTimeoutMs: opts.timeoutMs ?? 5000 }, opts.clock !== undefined ? { now: opts.clock } : {})
   let done = false
   const cleanup = async (): Promise<void> => {
     if (done) return
