@@ -26,8 +26,9 @@ function rbacOf (method: string, path: string, query: string): { verb: string, g
 t.test('every request the backend makes is in TEKTON_PERMISSIONS, and every rule is used', async (t) => {
   const setup = await tektonApp(t, { timeoutMs: 600, driver: { resultLimitBytes: 10, keepTaskRuns: 1, slotLeaseSeconds: 1 } })
   const { url, fake, tekton, driver } = setup
-  // a second provider replica: its call waits for a run slot in the cluster
-  const other = await replicaApp(t, setup, 'other', { slotLeaseSeconds: 1 }, 600)
+  // a second provider replica, without caches (the API path: a TaskRun read with get, its own
+  // watch per run); its hanging call below waits for a run slot in the cluster
+  const other = await replicaApp(t, setup, 'other', { slotLeaseSeconds: 1, cache: false }, 600)
   await api(url, 'POST', '/system/namespace/', { name: 'extra', labels: { openfaas: '1' } })
   await api(url, 'PUT', '/system/namespace/extra', { name: 'extra', labels: { openfaas: '1', x: 'y' } })
   await api(url, 'GET', '/system/namespace/extra')
@@ -42,6 +43,7 @@ t.test('every request the backend makes is in TEKTON_PERMISSIONS, and every rule
   tekton.handler = (run) => run.body.toString() === 'fail' ? { exitCode: 1 } : { stdout: run.body.toString().repeat(5) }
   await api(url, 'POST', '/function/p', 'large response')
   await api(url, 'POST', '/function/p', 'fail')
+  await api(other.url, 'POST', '/function/p', 'through the replica without caches')
   tekton.handler = async () => await new Promise(() => {})
   // run slots: the third of three hanging calls waits (list, watch) for one of the 2 slots; the
   // runs renew their slot (update, every 333 ms); one renewal's answer is cut off, so it is read back (get)
