@@ -132,11 +132,7 @@ export class KubernetesDriver implements Driver {
 
   /** The namespace's Deployment cache when it may answer for `name` (every function when undefined). */
   private trustedDeployments (namespace: string, name?: string): Informer<V1Deployment> | undefined {
-    const inf = this.informer(this.deploymentSpec, namespace)
-    if (inf === undefined) return undefined
-    if (name !== undefined ? inf.trusted(name) : inf.trustedAll()) return inf
-    this.cacheSet?.fallback(this.deploymentSpec.resource, namespace)
-    return undefined
+    return this.closed ? undefined : this.cacheSet?.trusted(this.deploymentSpec, namespace, name)
   }
 
   private trustedPods (namespace: string): Informer<V1Pod> | undefined {

@@ -125,11 +125,7 @@ export class TektonDriver implements Driver {
 
   /** The namespace's Task cache when it may answer for `name` (every function when undefined). */
   private trustedTasks (namespace: string, name?: string): Informer<Task> | undefined {
-    const inf = this.informer(this.taskSpec, namespace)
-    if (inf === undefined) return undefined
-    if (name !== undefined ? inf.trusted(name) : inf.trustedAll()) return inf
-    this.cacheSet?.fallback(this.taskSpec.resource, namespace)
-    return undefined
+    return this.closed ? undefined : this.cacheSet?.trusted(this.taskSpec, namespace, name)
   }
 
   /** After a write of `name`: the cache is not trusted for it until it has seen `rv` (or its absence). */

@@ -61,6 +61,18 @@ export class CacheSet {
   }
 
   /** A read of `resource` in `namespace` went to the API instead of the cache. */
+  /**
+   * The namespace's cache of `spec` when it may answer for `name` (for every object when name is
+   * undefined); otherwise undefined, and the read that goes to the API instead is counted.
+   */
+  trusted<T extends NamedObject> (spec: CachedResource<T>, namespace: string, name?: string): Informer<T> | undefined {
+    if (this.closed) return undefined
+    const inf = this.informer(spec, namespace)
+    if (name !== undefined ? inf.trusted(name) : inf.trustedAll()) return inf
+    this.fallback(spec.resource, namespace)
+    return undefined
+  }
+
   fallback (resource: string, namespace: string): void {
     const key = `${resource}/${namespace}`
     this.fallbacks.set(key, (this.fallbacks.get(key) ?? 0) + 1)
