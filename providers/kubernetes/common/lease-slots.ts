@@ -4,7 +4,9 @@
  * slotLeaseName(key, i), and holding slot i means having created that Lease. The API server makes
  * the claim atomic: of two replicas that create the same name in the same round trip one gets 201
  * and the other 409 AlreadyExists ("API Concepts", https://kubernetes.io/docs/reference/using-api/api-concepts/).
- *  - claim(): CREATE slot 0, 1, ... limit-1 in turn (201 = ours, 409 = taken, next). All taken: one
+ *  - claim(): CREATE slot 0, 1, ... limit-1 in turn, skipping those this process holds or is
+ *    creating (201 = ours, 409 = taken, next; n calls at once through one replica cost n creates,
+ *    not n²/2). All taken: one
  *    LIST of the key's slot Leases; a missing one is created, an expired one taken over by UPDATE
  *    with the resourceVersion read (409 Conflict = another claimer won); otherwise a WATCH of those
  *    Leases from the LIST's resourceVersion until one is deleted or the first may expire, then again.
@@ -83,6 +85,11 @@ export class LeaseSlots {
   /** namespace/name → the record last seen and when it changed (local clock) */
   private readonly observed = new Map<string, { key: string, at: number }>()
   private readonly releases = new Set<Promise<void>>()
+  /**
+   * namespace/name of the slots this process holds or is creating: its own concurrent claims try
+   * different slots (without it, n calls at once each CREATE slot 0, 1, … in turn: n²/2 409s)
+   */
+  private readonly mine = new Set<string>()
 
   constructor (config: KubeConfig, policy: Partial<KubeRetryPolicy>, opts: LeaseSlotsOptions) {
     if (!(opts.leaseDurationMs >= 1000)) throw new Error('run slots: the lease duration must be at least 1s (a Lease counts whole seconds)')
@@ -107,7 +114,16 @@ export class LeaseSlots {
     for (;;) {
       signal.throwIfAborted()
       for (const i of candidates) {
-        const lease = await this.create(namespace, slotLeaseName(key, i), labels, identity)
+        const name = slotLeaseName(key, i)
+        const id = `${namespace}/${name}`
+        if (this.mine.has(id)) continue
+        this.mine.add(id)
+        let lease: V1Lease | undefined
+        try {
+          lease = await this.create(namespace, name, labels, identity)
+        } finally {
+          if (lease === undefined) this.mine.delete(id)
+        }
         if (lease !== undefined) return this.hold(namespace, i, lease, identity)
       }
       signal.throwIfAborted()
@@ -121,11 +137,12 @@ export class LeaseSlots {
         const lease = byName.get(slotLeaseName(key, i))
         if (lease === undefined) {
           this.observed.delete(`${namespace}/${slotLeaseName(key, i)}`)
-          candidates.push(i)
+          // one this process is creating right now is not free (and would make this loop spin)
+          if (!this.mine.has(`${namespace}/${slotLeaseName(key, i)}`)) candidates.push(i)
           continue
         }
         const expiry = this.expiryOf(namespace, lease, now)
-        if (expiry <= now) {
+        if (expiry <= now && !this.mine.has(`${namespace}/${slotLeaseName(key, i)}`)) {
           const taken = await this.takeOver(namespace, lease, identity)
           if (taken !== undefined) return this.hold(namespace, i, taken, identity)
         } else {
@@ -262,6 +279,7 @@ export class LeaseSlots {
 
   private hold (namespace: string, index: number, first: V1Lease, identity: string): SlotClaim {
     const name = first.metadata?.name ?? ''
+    this.mine.add(`${namespace}/${name}`)
     let lease = first
     let held = true
     let renewing: Promise<void> | undefined
@@ -297,6 +315,13 @@ export class LeaseSlots {
     const release = async (): Promise<void> => {
       clearInterval(timer)
       await renewing
+      try {
+        await deleteLease()
+      } finally {
+        this.mine.delete(`${namespace}/${name}`)
+      }
+    }
+    const deleteLease = async (): Promise<void> => {
       if (!held) return
       held = false
       try {
