@@ -134,15 +134,17 @@ export class LeaseSlots {
       candidates = []
       let nextExpiry = Number.POSITIVE_INFINITY
       for (let i = 0; i < limit; i++) {
-        const lease = byName.get(slotLeaseName(key, i))
+        const name = slotLeaseName(key, i)
+        const id = `${namespace}/${name}`
+        const lease = byName.get(name)
         if (lease === undefined) {
-          this.observed.delete(`${namespace}/${slotLeaseName(key, i)}`)
+          this.observed.delete(id)
           // one this process is creating right now is not free (and would make this loop spin)
-          if (!this.mine.has(`${namespace}/${slotLeaseName(key, i)}`)) candidates.push(i)
+          if (!this.mine.has(id)) candidates.push(i)
           continue
         }
         const expiry = this.expiryOf(namespace, lease, now)
-        if (expiry <= now && !this.mine.has(`${namespace}/${slotLeaseName(key, i)}`)) {
+        if (expiry <= now && !this.mine.has(id)) {
           const taken = await this.takeOver(namespace, lease, identity)
           if (taken !== undefined) return this.hold(namespace, i, taken, identity)
         } else {
